@@ -1,0 +1,334 @@
+"""Input models (validation) and SQLModel tables (storage).
+
+Input models (``ProjectIn``, ``TrainingIn``, ``DeliveryIn``) are non-table models with
+``extra="forbid"``: every record, from a file or from command-line flags, is validated
+by them. Table models (``table=True``) do not validate, so they are only ever built from
+an input model that already passed (see ``store.py``).
+
+Decisions not spelt out in DESIGN §1 (also in the README):
+- ``approximate`` omitted means ``false``: a count is exact unless the source says otherwise.
+- When ``approximate`` is true, ``participants`` is a lower bound, so ``female + male`` may
+  exceed it; when it is exact, ``female + male`` may not.
+- Text is NFC-normalised and stripped of surrounding white space; empty text is an error
+  (write ``null`` for "not known").
+- Projects also take an optional ``source`` and ``notes``, like the other records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic import BaseModel as _PydanticBase
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+from .countries import UnknownCountry, to_alpha2
+
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def search_key(text: str) -> str:
+    """Normalised, case-folded form of a name for substring search.
+
+    SQLite's ``lower()``/``LIKE`` fold ASCII only; folding in Python on write (and the
+    query the same way on read) makes ``мвд`` find ``МВД`` on every database alike.
+    NFKC also makes a decomposed (NFD) name equal to its composed form.
+    """
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+# --- field types ----------------------------------------------------------------------
+
+
+def _clean_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise ValueError("must not be empty (write null when it is not known)")
+    return value
+
+
+def _to_slug(value: str) -> str:
+    if not SLUG_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid id: use lower-case letters, digits and single hyphens"
+        )
+    return value
+
+
+def _to_country(value: str) -> str:
+    try:
+        return to_alpha2(value)
+    except UnknownCountry as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"expected a date YYYY-MM-DD, got a date and time {value.isoformat()}")
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+    text = value.strip()
+    if not ISO_DATE_RE.fullmatch(text):
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"impossible date {text}: {exc}") from None
+
+
+Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
+Slug = Annotated[str, Field(strict=True, max_length=120), AfterValidator(_to_slug)]
+Country = Annotated[str, Field(strict=True), AfterValidator(_to_country)]
+IsoDate = Annotated[dt.date, BeforeValidator(_to_date)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+TextList = Annotated[list[Text], Field(default_factory=list)]
+
+
+def _strict_money(value: Any) -> Any:
+    # pydantic's lax float accepts "12.5" and true; a money amount must be a number.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number, got {value!r}")
+    return value
+
+
+# --- input models -----------------------------------------------------------------------
+
+
+class InputModel(_PydanticBase):
+    """Base of every input model: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class ItemIn(InputModel):
+    name: Text
+    quantity: Count | None = None
+    value_usd: Annotated[
+        Money | None, BeforeValidator(lambda v: v if v is None else _strict_money(v))
+    ] = None
+
+
+class OfficialIn(InputModel):
+    name: Text
+    title: Text | None = None
+
+
+class ProjectIn(InputModel):
+    id: Slug
+    title: Text
+    implementers: TextList
+    donors: TextList
+    frameworks: TextList
+    source: Text | None = None
+    notes: Text | None = None
+
+
+class TrainingIn(InputModel):
+    id: Slug
+    project: Slug | None = None
+    title: Text
+    country: Country
+    city: Text | None = None
+    start: IsoDate
+    end: IsoDate
+    participants: Count | None = None
+    approximate: Annotated[bool, Field(strict=True)] = False
+    female: Count | None = None
+    male: Annotated[Count | None, Field(validate_default=True)] = None
+    audience: TextList
+    agencies: TextList
+    topics: TextList
+    organisers: TextList
+    source: Text | None = None
+    notes: Text | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _end_not_before_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        return end
+
+    @field_validator("female")
+    @classmethod
+    def _female_within_participants(cls, female: int | None, info: ValidationInfo) -> int | None:
+        participants = info.data.get("participants")
+        exact = not info.data.get("approximate", False)
+        if female is not None and participants is not None and exact and female > participants:
+            raise ValueError(f"female ({female}) exceeds participants ({participants})")
+        return female
+
+    @field_validator("male")
+    @classmethod
+    def _sexes_within_participants(cls, male: int | None, info: ValidationInfo) -> int | None:
+        participants = info.data.get("participants")
+        exact = not info.data.get("approximate", False)
+        if male is None or participants is None or not exact:
+            return male
+        female = info.data.get("female") or 0
+        if female + male > participants:
+            raise ValueError(
+                f"female + male ({female} + {male} = {female + male}) exceeds "
+                f"participants ({participants}); set approximate: true if participants is "
+                "a lower bound"
+            )
+        return male
+
+
+class DeliveryIn(InputModel):
+    id: Slug
+    project: Slug | None = None
+    date: IsoDate
+    country: Country
+    agency: Text
+    unit: Text | None = None
+    items: Annotated[list[ItemIn], Field(min_length=1)]
+    purpose: Text | None = None
+    officials: Annotated[list[OfficialIn], Field(default_factory=list)]
+    source: Text | None = None
+    notes: Text | None = None
+
+
+RecordIn = ProjectIn | TrainingIn | DeliveryIn
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _json_list() -> Any:
+    return TableField(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def _timestamp() -> Any:
+    return TableField(
+        default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+
+    id: str = TableField(primary_key=True)
+    title: str
+    implementers: list[str] = _json_list()
+    donors: list[str] = _json_list()
+    frameworks: list[str] = _json_list()
+    source: str | None = None
+    notes: str | None = None
+    # Hash of the validated record: lets a load tell "unchanged" from "updated" in bulk.
+    fingerprint: str
+    created_at: dt.datetime = _timestamp()
+    updated_at: dt.datetime = _timestamp()
+
+
+class Agency(SQLModel, table=True):
+    """One row per country and name, shared by trainings and deliveries."""
+
+    __tablename__ = "agency"
+    __table_args__ = (UniqueConstraint("country", "name"),)
+
+    id: int | None = TableField(default=None, primary_key=True)
+    country: str = TableField(max_length=2)
+    name: str
+    search_key: str = TableField(index=True)
+
+
+class Training(SQLModel, table=True):
+    __tablename__ = "training"
+    __table_args__ = (Index("ix_training_start_country", "start", "country"),)
+
+    id: str = TableField(primary_key=True)
+    project_id: str | None = TableField(default=None, foreign_key="project.id", index=True)
+    title: str
+    country: str = TableField(max_length=2, index=True)
+    city: str | None = None
+    start: dt.date = TableField(sa_column=Column(Date, nullable=False))
+    end: dt.date = TableField(sa_column=Column(Date, nullable=False))
+    participants: int | None = None
+    approximate: bool = False
+    female: int | None = None
+    male: int | None = None
+    audience: list[str] = _json_list()
+    topics: list[str] = _json_list()
+    organisers: list[str] = _json_list()
+    source: str | None = None
+    notes: str | None = None
+    fingerprint: str
+    created_at: dt.datetime = _timestamp()
+    updated_at: dt.datetime = _timestamp()
+
+
+class TrainingAgency(SQLModel, table=True):
+    """The agencies represented at a training, in the order the record lists them."""
+
+    __tablename__ = "training_agency"
+
+    training_id: str = TableField(
+        sa_column=Column(ForeignKey("training.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = TableField(primary_key=True)
+    agency_id: int = TableField(foreign_key="agency.id", index=True)
+
+
+class Delivery(SQLModel, table=True):
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_date_country", "date", "country"),)
+
+    id: str = TableField(primary_key=True)
+    project_id: str | None = TableField(default=None, foreign_key="project.id", index=True)
+    date: dt.date = TableField(sa_column=Column(Date, nullable=False))
+    country: str = TableField(max_length=2, index=True)
+    agency_id: int = TableField(foreign_key="agency.id", index=True)
+    unit: str | None = None
+    purpose: str | None = None
+    source: str | None = None
+    notes: str | None = None
+    fingerprint: str
+    created_at: dt.datetime = _timestamp()
+    updated_at: dt.datetime = _timestamp()
+
+
+class DeliveryItem(SQLModel, table=True):
+    __tablename__ = "delivery_item"
+
+    delivery_id: str = TableField(
+        sa_column=Column(ForeignKey("delivery.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = TableField(primary_key=True)
+    name: str
+    quantity: int | None = None
+    value_usd: float | None = None
+
+
+class Official(SQLModel, table=True):
+    """An official who spoke at a handover, as the source names them."""
+
+    __tablename__ = "official"
+
+    delivery_id: str = TableField(
+        sa_column=Column(ForeignKey("delivery.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = TableField(primary_key=True)
+    name: str
+    title: str | None = None

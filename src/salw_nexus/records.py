@@ -1,0 +1,706 @@
+"""Record files (YAML or JSON) -> validated records, with file:line in every error.
+
+Knows nothing of the database. The flow is:
+
+1. read the bytes (size cap, strict UTF-8 with the line of a bad byte);
+2. walk the document record by record: YAML from libyaml's *event stream* (C parser,
+   YAML 1.2 core schema from ``yamlcore``), JSON with ``json`` (C);
+3. validate each record with the input models of ``models.py``;
+4. check the file as a whole (duplicate ids, project references inside the file).
+
+Why events rather than ``yaml.load``: composing the whole node graph costs ~40x the file
+size in memory and the C composer recurses (deep nesting can crash it); the event walk
+keeps one record at a time, refuses aliases (no "billion laughs"), caps nesting, and
+sees duplicate keys, which PyYAML would silently drop.
+
+Why YAML 1.2 core: under YAML 1.1 ``country: NO`` is ``False``, ``1:20`` is 80 and
+``012`` is 10. Under the core schema ``NO`` and ``1:20`` are text, dates are text parsed
+strictly as ISO, and a number with a leading zero is refused as ambiguous.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .errors import RecordError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .models import DeliveryIn, ProjectIn, TrainingIn
+
+KINDS = ("projects", "trainings", "deliveries")
+SINGULAR = {"projects": "project", "trainings": "training", "deliveries": "delivery"}
+# A record file is shallow (top > list > record > items > item); anything deeper is an error.
+MAX_DEPTH = 32
+DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB; override with NEXUS_MAX_FILE_BYTES
+CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound="BaseModel")
+
+
+@dataclass(frozen=True)
+class Parsed(Generic[M]):
+    """A validated record and where it came from (``file:line`` of its first key)."""
+
+    record: M
+    where: str
+
+
+@dataclass
+class RecordSet:
+    """The validated content of one record file."""
+
+    source: str
+    projects: list[Parsed[ProjectIn]] = field(default_factory=list)
+    trainings: list[Parsed[TrainingIn]] = field(default_factory=list)
+    deliveries: list[Parsed[DeliveryIn]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(getattr(self, kind)) for kind in KINDS}
+
+
+def max_file_bytes() -> int:
+    return int(os.environ.get("NEXUS_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES))
+
+
+# --- reading bytes ----------------------------------------------------------------------
+
+
+def read_text(path: Path) -> str:
+    """The file's text, refusing what is missing, oversize or not UTF-8 (naming the line)."""
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes():
+            raise RecordError(
+                [f"{label}: file is {size:,} bytes, over the limit of {max_file_bytes():,}"],
+                hint="Split the file, or raise the limit with NEXUS_MAX_FILE_BYTES.",
+            )
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise RecordError([f"{label}: is a directory, not a record file"]) from None
+    except FileNotFoundError:
+        raise RecordError([f"{label}: no such file"]) from None
+    except PermissionError:
+        raise RecordError([f"{label}: permission denied"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RecordError(
+            [
+                f"{label}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+            ]
+        ) from None
+    if not text.strip():
+        raise RecordError([f"{label}: file is empty; a record file starts with 'version: 1'"])
+    return text
+
+
+# --- walking YAML -----------------------------------------------------------------------
+
+
+class AmbiguousNumber(str):
+    """A plain scalar YAML would read as a number, written in a form a count may not take."""
+
+
+@dataclass
+class RawRecord:
+    """One record before validation: plain values, and a way to find the line of a field."""
+
+    kind: str
+    index: int
+    data: Any
+    line: int
+    locate: Callable[[Loc], int]
+
+
+class _YamlWalker:
+    """Turns libyaml's event stream into top-level values and raw records."""
+
+    def __init__(self, text: str, label: str) -> None:
+        import yaml
+        from yamlcore import CCoreLoader  # YAML 1.2 core-schema resolver on the C parser
+
+        self.yaml = yaml
+        self.loader = CCoreLoader(text)
+        self.label = label
+
+    def fail(self, line: int, message: str) -> RecordError:
+        return RecordError([f"{self.label}:{line}: {message}"])
+
+    def next_event(self) -> Any:
+        try:
+            return self.loader.get_event()
+        except self.yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 0
+            problem = " ".join(filter(None, [exc.context, exc.problem]))
+            raise self.fail(line, f"YAML syntax error: {problem}") from None
+        except self.yaml.YAMLError as exc:
+            raise RecordError([f"{self.label}: YAML error: {exc}"]) from None
+
+    def scalar(self, event: Any) -> Any:
+        yaml = self.yaml
+        line = event.start_mark.line + 1
+        if event.tag not in (None, "!", "tag:yaml.org,2002:str"):
+            raise self.fail(line, f"tag {event.tag} is not allowed in a record file")
+        plain = event.implicit[0] and event.tag is None
+        if not plain:
+            return event.value
+        tag = self.loader.resolve(yaml.ScalarNode, event.value, (True, False))
+        if tag.endswith(":str"):
+            return event.value
+        if tag.endswith(":int") and not CANONICAL_INT.fullmatch(event.value):
+            # 012, +5, 0o17, 0x1F: kept as text, so a count field refuses it (see _describe)
+            # while a text field such as `city` takes what was written.
+            return AmbiguousNumber(event.value)
+        node = yaml.ScalarNode(tag, event.value)
+        return self.loader.yaml_constructors[tag](self.loader, node)
+
+    def compose(self, event: Any, path: Loc, lines: dict[Loc, int], depth: int) -> Any:
+        """The plain value that starts with ``event``; records each key's line in ``lines``."""
+        yaml = self.yaml
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise self.fail(line, f"aliases (*{event.anchor}) are not allowed in a record file")
+        if depth > MAX_DEPTH:
+            raise self.fail(line, f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            while not isinstance(item := self.next_event(), yaml.SequenceEndEvent):
+                item_path = (*path, len(items))
+                lines[item_path] = item.start_mark.line + 1
+                items.append(self.compose(item, item_path, lines, depth + 1))
+            return items
+        if isinstance(event, yaml.MappingStartEvent):
+            mapping: dict[str, Any] = {}
+            while not isinstance(key_event := self.next_event(), yaml.MappingEndEvent):
+                key = self.key(key_event)
+                key_path = (*path, key)
+                key_line = key_event.start_mark.line + 1
+                if key in mapping:
+                    raise self.fail(
+                        key_line,
+                        f"duplicate key {key!r} (first at line {lines[key_path]}); "
+                        "a record file may name each key once",
+                    )
+                lines[key_path] = key_line
+                mapping[key] = self.compose(self.next_event(), key_path, lines, depth + 1)
+            return mapping
+        raise self.fail(line, f"unexpected YAML event {type(event).__name__}")
+
+    def key(self, event: Any) -> str:
+        line = event.start_mark.line + 1
+        if not isinstance(event, self.yaml.ScalarEvent):
+            raise self.fail(line, "a key must be plain text")
+        value = self.scalar(event)
+        if not isinstance(value, str):
+            raise self.fail(line, f"a key must be text, got {value!r}")
+        return value
+
+    def records(self) -> Iterator[RawRecord | tuple[str, Any, int]]:
+        """Yields ``(key, value, line)`` for top-level scalars and a RawRecord per record."""
+        yaml = self.yaml
+        self.next_event()  # StreamStart
+        start = self.next_event()
+        if isinstance(start, yaml.StreamEndEvent):
+            raise RecordError(
+                [f"{self.label}: file is empty; a record file starts with 'version: 1'"]
+            )
+        top = self.next_event()
+        if not isinstance(top, yaml.MappingStartEvent):
+            raise self.fail(
+                top.start_mark.line + 1,
+                "the top level must be a mapping with 'version: 1' and lists of "
+                "projects, trainings and deliveries",
+            )
+        seen: dict[str, int] = {}
+        while not isinstance(key_event := self.next_event(), yaml.MappingEndEvent):
+            key = self.key(key_event)
+            key_line = key_event.start_mark.line + 1
+            if key in seen:
+                raise self.fail(key_line, f"duplicate key {key!r} (first at line {seen[key]})")
+            seen[key] = key_line
+            value_event = self.next_event()
+            if key not in KINDS:
+                yield key, self.compose(value_event, (key,), {}, 1), key_line
+                continue
+            if isinstance(value_event, yaml.ScalarEvent) and self.scalar(value_event) is None:
+                continue  # `trainings:` with nothing after it: an empty list
+            if not isinstance(value_event, yaml.SequenceStartEvent):
+                raise self.fail(value_event.start_mark.line + 1, f"{key!r} must be a list")
+            index = 0
+            while not isinstance(item := self.next_event(), yaml.SequenceEndEvent):
+                lines: dict[Loc, int] = {}
+                line = item.start_mark.line + 1
+                data = self.compose(item, (), lines, 2)
+                yield RawRecord(key, index, data, line, _line_finder(lines, line))
+                index += 1
+        end = self.next_event()  # DocumentEnd
+        after = self.next_event()
+        if not isinstance(after, yaml.StreamEndEvent):
+            raise self.fail(
+                after.start_mark.line + 1 if not isinstance(end, yaml.StreamEndEvent) else 0,
+                "several YAML documents in one file; a record file holds one",
+            )
+
+
+def _line_finder(lines: Mapping[Loc, int], default: int) -> Callable[[Loc], int]:
+    def locate(loc: Loc) -> int:
+        for cut in range(len(loc), 0, -1):
+            if (line := lines.get(loc[:cut])) is not None:
+                return line
+        return default
+
+    return locate
+
+
+# --- walking JSON -----------------------------------------------------------------------
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a record may hold")
+
+
+class _JsonLocator:
+    """Finds the line of a path in JSON text; used only to report an error.
+
+    ``json`` keeps no positions, so on error the text is walked again: keys are read with
+    the scanner, values skipped with ``raw_decode`` (C), down the one path asked for.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.decoder = json.JSONDecoder()
+        self.ws = re.compile(r"[ \t\n\r]*")
+
+    def line_at(self, pos: int) -> int:
+        return self.text.count("\n", 0, pos) + 1
+
+    def skip_ws(self, pos: int) -> int:
+        match = self.ws.match(self.text, pos)
+        return match.end() if match else pos
+
+    def children(self, pos: int) -> Iterator[tuple[str | int, int]]:
+        """(key or index, position of its key/value) for the container starting at pos."""
+        from json.decoder import scanstring  # type: ignore[attr-defined]
+
+        opener = self.text[pos]
+        pos = self.skip_ws(pos + 1)
+        index = 0
+        while pos < len(self.text) and self.text[pos] not in "]}":
+            if opener == "{":
+                key, after = scanstring(self.text, pos + 1)
+                yield key, pos
+                pos = self.skip_ws(self.skip_ws(after) + 1)
+            else:
+                yield index, pos
+                index += 1
+            _, pos = self.decoder.raw_decode(self.text, pos)
+            pos = self.skip_ws(pos)
+            if pos < len(self.text) and self.text[pos] == ",":
+                pos = self.skip_ws(pos + 1)
+
+    def value_start(self, pos: int, is_key: bool) -> int:
+        if not is_key:
+            return pos
+        from json.decoder import scanstring  # type: ignore[attr-defined]
+
+        _, after = scanstring(self.text, pos + 1)
+        return self.skip_ws(self.skip_ws(after) + 1)
+
+    def locate(self, loc: Loc) -> int:
+        pos = self.skip_ws(0)
+        line = self.line_at(pos)
+        for part in loc:
+            if self.text[pos] not in "[{":
+                break
+            for key, key_pos in self.children(pos):
+                if key == part:
+                    line = self.line_at(key_pos)
+                    pos = self.value_start(key_pos, isinstance(key, str))
+                    break
+            else:
+                break
+        return line
+
+    def first_duplicate(self, pos: int = 0, depth: int = 0) -> tuple[str, int, int] | None:
+        """The first duplicate key: (key, its line, the line of its first use)."""
+        pos = self.skip_ws(pos)
+        if depth > MAX_DEPTH or self.text[pos] not in "[{":
+            return None
+        seen: dict[str | int, int] = {}
+        for key, key_pos in self.children(pos):
+            if key in seen:
+                return str(key), self.line_at(key_pos), seen[key]
+            seen[key] = self.line_at(key_pos)
+            found = self.first_duplicate(self.value_start(key_pos, isinstance(key, str)), depth + 1)
+            if found:
+                return found
+        return None
+
+
+def _json_records(text: str, label: str) -> Iterator[RawRecord | tuple[str, Any, int]]:
+    try:
+        document = json.loads(
+            text, object_pairs_hook=_pairs_without_duplicates, parse_constant=_refuse_constant
+        )
+    except _DuplicateKey:
+        found = _JsonLocator(text).first_duplicate()
+        key, line, first = found if found else ("?", 0, 0)
+        raise RecordError(
+            [
+                f"{label}:{line}: duplicate key {key!r} (first at line {first}); a record file may name each key once"
+            ]
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise RecordError([f"{label}:{exc.lineno}: JSON syntax error: {exc.msg}"]) from None
+    except ValueError as exc:
+        raise RecordError([f"{label}: {exc}"]) from None
+    except RecursionError:
+        raise RecordError([f"{label}: nesting too deep for a record file"]) from None
+    if not isinstance(document, dict):
+        raise RecordError(
+            [
+                f'{label}:1: the top level must be an object with "version": 1 and lists of '
+                "projects, trainings and deliveries"
+            ]
+        )
+    locator = _JsonLocator(text)
+    for key, value in document.items():
+        if key not in KINDS:
+            yield key, value, locator.locate((key,))
+            continue
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            raise RecordError([f"{label}:{locator.locate((key,))}: {key!r} must be a list"])
+        for index, data in enumerate(value):
+            # Positions are found only when a record has an error: `locate` is lazy.
+            def locate(loc: Loc, _key: str = key, _index: int = index) -> int:
+                return locator.locate((_key, _index, *loc))
+
+            yield RawRecord(key, index, data, 0, locate)
+
+
+# --- validation -------------------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "is required",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "greater_than_equal": "must not be negative",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "model_type": "must be a mapping of fields",
+    "dict_type": "must be a mapping of fields",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+}
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1])
+        allowed = list(model.model_fields)
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+        return f"unknown field; {hint}"
+    if kind == "too_short":
+        return "needs at least one entry"
+    if kind == "string_too_long":
+        return str(error["msg"]).lower()
+    if isinstance(error.get("input"), AmbiguousNumber):
+        return (
+            f"ambiguous number {error['input']!r}: write a plain decimal number without a "
+            "leading zero or sign, or quote it if it is text"
+        )
+    text = _MESSAGES.get(kind, str(error["msg"]))
+    if kind != "missing":
+        text += f", got {error['input']!r}"
+    return text
+
+
+def _field_name(loc: Sequence[str | int]) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) -> Parsed[M] | None:
+    """Validate one raw record; on failure append one line per problem and return None."""
+    from pydantic import ValidationError
+
+    noun = SINGULAR[raw.kind]
+    record_id = raw.data.get("id") if isinstance(raw.data, dict) else None
+    who = f"{noun} {record_id!r}" if isinstance(record_id, str) else f"{noun} #{raw.index + 1}"
+    try:
+        record = model.model_validate(raw.data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line = raw.locate(loc)
+            problems.append(
+                f"{label}:{line}: {who}, field '{_field_name(loc)}': {_describe(error, model)}"
+            )
+        return None
+    line = raw.line or raw.locate(())
+    return Parsed(record, f"{label}:{line}")
+
+
+def parse_text(text: str, *, label: str, fmt: str) -> RecordSet:
+    """Validate a whole record file's text; raise RecordError listing every problem found."""
+    from .models import DeliveryIn, ProjectIn, TrainingIn
+
+    models: dict[str, type[BaseModel]] = {
+        "projects": ProjectIn,
+        "trainings": TrainingIn,
+        "deliveries": DeliveryIn,
+    }
+    walker = _YamlWalker(text, label).records() if fmt == "yaml" else _json_records(text, label)
+    result = RecordSet(source=label)
+    problems: list[str] = []
+    version_seen = False
+    for entry in walker:
+        if isinstance(entry, tuple):
+            key, value, line = entry
+            if key == "version":
+                version_seen = True
+                if value != 1 or isinstance(value, bool):
+                    problems.append(f"{label}:{line}: version must be 1, got {value!r}")
+                continue
+            close = difflib.get_close_matches(key, ["version", *KINDS], n=1)
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "expected version, projects, trainings, deliveries"
+            )
+            problems.append(f"{label}:{line}: unknown top-level key {key!r}; {hint}")
+            continue
+        parsed = validate(entry, models[entry.kind], label, problems)
+        if parsed is not None:
+            getattr(result, entry.kind).append(parsed)
+    if not version_seen:
+        problems.insert(0, f"{label}:1: 'version: 1' is missing at the top of the file")
+    problems.extend(_check_whole_file(result))
+    if problems:
+        raise RecordError(problems, hint="Nothing was written.")
+    return result
+
+
+def _check_whole_file(records: RecordSet) -> list[str]:
+    """Duplicate ids, and the default project when the file has exactly one."""
+    problems: list[str] = []
+    for kind in KINDS:
+        first_at: dict[str, str] = {}
+        for parsed in getattr(records, kind):
+            record_id = parsed.record.id
+            if record_id in first_at:
+                problems.append(
+                    f"{parsed.where}: {SINGULAR[kind]} id {record_id!r} is used twice "
+                    f"(first at {first_at[record_id]}); ids must be unique"
+                )
+            else:
+                first_at[record_id] = parsed.where
+    if len(records.projects) == 1:
+        only = records.projects[0].record.id
+        for training in records.trainings:
+            if training.record.project is None:
+                training.record.project = only
+        for delivery in records.deliveries:
+            if delivery.record.project is None:
+                delivery.record.project = only
+    return problems
+
+
+def detect_format(path: Path, text: str) -> str:
+    """``json`` for a .json file (or one whose text starts with ``{``), else ``yaml``."""
+    if path.suffix.lower() == ".json":
+        return "json"
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return "yaml"
+    return "json" if text.lstrip().startswith("{") else "yaml"
+
+
+def parse_file(path: Path) -> RecordSet:
+    """Read and validate a record file, YAML or JSON (chosen by extension or content)."""
+    text = read_text(path)
+    return parse_text(text, label=str(path), fmt=detect_format(path, text))
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def to_document(records: RecordSet) -> dict[str, Any]:
+    """The record-file structure (plain values, DESIGN field order) of a RecordSet."""
+    document: dict[str, Any] = {"version": 1}
+    for kind in KINDS:
+        document[kind] = [p.record.model_dump(mode="json") for p in getattr(records, kind)]
+    return document
+
+
+def _yaml_dumper() -> type[Any]:
+    import yaml
+    from yamlcore import CoreDumper
+
+    class SafeCoreDumper(yaml.CSafeDumper):
+        """Quotes every string that YAML 1.1 *or* 1.2 would read as something else.
+
+        The 1.1 resolvers come with SafeDumper; the 1.2 core ones are added, so that a
+        string such as ``0o17`` is quoted too and any YAML reader gets the text back.
+        """
+
+    for first, resolvers in CoreDumper.yaml_implicit_resolvers.items():
+        for tag, regexp in resolvers:
+            SafeCoreDumper.add_implicit_resolver(tag, regexp, [first])
+    return SafeCoreDumper
+
+
+DATE_FIELDS = frozenset({"start", "end", "date"})
+
+
+def dump_yaml(document: Mapping[str, Any]) -> str:
+    import yaml
+
+    prepared = _with_dates(document)
+    text: str = yaml.dump(
+        prepared,
+        Dumper=_yaml_dumper(),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1 << 16,
+    )
+    return text
+
+
+def _with_dates(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Date fields as ``datetime.date``, so that the dumper writes them unquoted as people do."""
+    dates = DATE_FIELDS
+    out = dict(document)
+    for kind in ("trainings", "deliveries"):
+        out[kind] = [
+            {
+                k: dt.date.fromisoformat(v) if k in dates and isinstance(v, str) else v
+                for k, v in rec.items()
+            }
+            for rec in document.get(kind, [])
+        ]
+    return out
+
+
+def dump_json(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_LIST_SEPARATOR = "; "
+
+
+def _csv_cell(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if key == "items":
+            return CSV_LIST_SEPARATOR.join(
+                item["name"] + ("" if item["quantity"] is None else f":{item['quantity']}")
+                for item in value
+            )
+        if key == "officials":
+            return CSV_LIST_SEPARATOR.join(
+                o["name"] + (f" ({o['title']})" if o["title"] else "") for o in value
+            )
+        return CSV_LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)
+
+
+def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
+    """One CSV text per kind (``projects.csv`` ...), lists flattened with ``; ``.
+
+    Items are written as ``NAME:QTY`` (the ``--item`` syntax) and officials as
+    ``NAME (TITLE)``; ``value_usd`` of items is not carried. CSV is for spreadsheets:
+    only YAML and JSON exports load back.
+    """
+    from .models import DeliveryIn, ProjectIn, TrainingIn
+
+    columns: dict[str, type[BaseModel]] = {
+        "projects": ProjectIn,
+        "trainings": TrainingIn,
+        "deliveries": DeliveryIn,
+    }
+    tables: dict[str, str] = {}
+    for kind, model in columns.items():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        names = list(model.model_fields)
+        writer.writerow(names)
+        for record in document.get(kind, []):
+            writer.writerow([_csv_cell(name, record.get(name)) for name in names])
+        tables[f"{kind}.csv"] = buffer.getvalue()
+    return tables
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a crash never leaves half a file behind."""
+    if path.is_dir():
+        raise RecordError([f"{path}: is a directory; give a file name"])
+    if not path.parent.is_dir():
+        raise RecordError([f"{path}: the directory {path.parent} does not exist"])
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise RecordError([f"{path}: cannot write: {exc.strerror}"]) from None
+
+
+def write_csv_tables(document: Mapping[str, Any], directory: Path) -> list[Path]:
+    """Write projects.csv, trainings.csv and deliveries.csv into ``directory`` (created)."""
+    if directory.exists() and not directory.is_dir():
+        raise RecordError(
+            [f"{directory}: exists and is not a directory; csv export writes a directory"]
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecordError([f"{directory}: cannot create directory: {exc.strerror}"]) from None
+    written = []
+    for name, text in dump_csv_tables(document).items():
+        write_text_atomic(directory / name, text)
+        written.append(directory / name)
+    return written

@@ -1,0 +1,209 @@
+"""The load / export / check commands as a user meets them, and the error boundary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import SEED, Run, run_process, snapshot, write
+
+
+def counts_row(stdout: str, kind: str) -> list[str]:
+    line = next(line for line in stdout.splitlines() if f" {kind} " in line)
+    return [cell.strip() for cell in line.strip("│┃ ").split("│")]
+
+
+def test_load_prints_added_then_unchanged(nexus: Run, db_path: Path) -> None:
+    first = nexus("load")
+    assert first.exit_code == 0, first.stderr
+    assert counts_row(first.stdout, "trainings") == ["trainings", "2", "0", "0"]
+    assert counts_row(first.stdout, "deliveries") == ["deliveries", "7", "0", "0"]
+    before = snapshot(db_path)
+    second = nexus("load")
+    assert counts_row(second.stdout, "trainings") == ["trainings", "0", "0", "2"]
+    assert counts_row(second.stdout, "deliveries") == ["deliveries", "0", "0", "7"]
+    assert snapshot(db_path) == before  # loading twice changes nothing, timestamps included
+
+
+def test_changed_record_is_updated_and_keeps_created_at(
+    loaded: Run, db_path: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    def stamps() -> tuple[str, str]:
+        with sqlite3.connect(db_path) as connection:
+            row = connection.execute(
+                "SELECT created_at, updated_at FROM training WHERE id = 'kz-2022-10-firearms-trafficking'"
+            ).fetchone()
+        return row[0], row[1]
+
+    created, _ = stamps()
+    changed = SEED.read_text(encoding="utf-8").replace(
+        "    participants: 20\n", "    participants: 21\n"
+    )
+    result = loaded("load", str(write(tmp_path, "changed.yaml", changed)))
+    assert result.exit_code == 0, result.stderr
+    assert counts_row(result.stdout, "trainings") == ["trainings", "0", "1", "1"]
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    kz = next(t for t in exported["trainings"] if t["id"] == "kz-2022-10-firearms-trafficking")
+    assert kz["participants"] == 21
+    assert kz["agencies"][0] == "Ministry of Foreign Affairs"  # children rewritten, not lost
+    assert stamps()[0] == created
+    assert stamps()[1] > created
+
+
+def test_load_never_deletes(loaded: Run, tmp_path: Path) -> None:
+    only_project = "version: 1\nprojects:\n  - id: tac-nexus\n    title: Renamed\n"
+    assert loaded("load", str(write(tmp_path, "p.yaml", only_project))).exit_code == 0
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    assert len(exported["trainings"]) == 2
+    assert len(exported["deliveries"]) == 7
+    assert exported["projects"][0]["title"] == "Renamed"
+
+
+def test_dry_run_writes_nothing(nexus: Run, db_path: Path) -> None:
+    assert nexus("load").exit_code == 0
+    before = snapshot(db_path)
+    changed = SEED.read_text(encoding="utf-8").replace("participants: 20", "participants: 25")
+    result = nexus("load", "--dry-run", str(write(db_path.parent, "c.yaml", changed)))
+    assert result.exit_code == 0
+    assert counts_row(result.stdout, "trainings") == ["trainings", "0", "1", "1"]
+    assert "dry run: nothing was written" in result.stderr
+    assert snapshot(db_path) == before
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_export_load_export_is_byte_identical(nexus: Run, tmp_path: Path, fmt: str) -> None:
+    assert nexus("load").exit_code == 0
+    first = tmp_path / f"first.{fmt}"
+    assert nexus("export", "--format", fmt, "-o", str(first)).exit_code == 0
+    empty = tmp_path / "empty.db"
+    assert nexus("--db", str(empty), "load", str(first)).exit_code == 0
+    second = nexus("--db", str(empty), "export", "--format", fmt)
+    assert second.exit_code == 0
+    assert second.stdout == first.read_text(encoding="utf-8")
+
+
+def test_exported_yaml_is_plain_yaml_any_reader_can_read(loaded: Run) -> None:
+    import yaml
+
+    text = loaded("export").stdout
+    assert "start: 2022-10-24" in text  # dates unquoted, as people write them
+    assert "country: KG" in text
+    document = yaml.safe_load(text)  # a YAML 1.1 reader gets the same values
+    assert document["trainings"][0]["participants"] == 16
+    assert str(document["deliveries"][0]["date"]) == "2024-11-15"
+
+
+def test_exported_yaml_quotes_strings_yaml_could_misread(nexus: Run, tmp_path: Path) -> None:
+    text = (
+        "version: 1\ntrainings:\n  - id: t1\n    title: '0o17'\n    country: 'NO'\n"
+        "    city: 'yes'\n    start: 2024-01-01\n    end: 2024-01-01\n    notes: '012'\n"
+    )
+    assert nexus("load", str(write(tmp_path, "q.yaml", text))).exit_code == 0
+    exported = nexus("export").stdout
+    for line in ("title: '0o17'", "country: 'NO'", "city: 'yes'", "notes: '012'"):
+        assert line in exported
+    again = tmp_path / "again.db"
+    assert (
+        nexus("--db", str(again), "load", str(write(tmp_path, "e.yaml", exported))).exit_code == 0
+    )
+    assert nexus("--db", str(again), "export").stdout == exported
+
+
+def test_export_csv_writes_one_file_per_kind(loaded: Run, tmp_path: Path) -> None:
+    out = tmp_path / "csv"
+    result = loaded("export", "--format", "csv", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "deliveries.csv",
+        "projects.csv",
+        "trainings.csv",
+    ]
+    import csv
+
+    with (out / "deliveries.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    uz = next(r for r in rows if r["id"] == "uz-2025-02-14-comparison-microscope")
+    assert uz["items"] == "Digital forensic comparison microscope:1"
+    assert uz["officials"] == "Saidolim Nuriddinov (Police Colonel)"
+    with (out / "trainings.csv").open(encoding="utf-8") as handle:
+        kg = next(r for r in csv.DictReader(handle) if r["country"] == "KG")
+    assert kg["participants"] == "16"
+    assert kg["approximate"] == "true"
+    assert kg["female"] == ""
+
+
+def test_export_csv_needs_a_directory(loaded: Run) -> None:
+    result = loaded("export", "--format", "csv")
+    assert result.exit_code == 2
+    assert "--format csv writes one file per kind" in result.stderr
+    assert result.stdout == ""
+
+
+def test_export_to_missing_directory_is_refused(loaded: Run, tmp_path: Path) -> None:
+    target = tmp_path / "nope" / "out.yaml"
+    result = loaded("export", "-o", str(target))
+    assert result.exit_code == 1
+    assert f"{target}: the directory {target.parent} does not exist" in result.stderr
+
+
+def test_export_of_an_empty_store(nexus: Run) -> None:
+    result = nexus("export", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "version": 1,
+        "projects": [],
+        "trainings": [],
+        "deliveries": [],
+    }
+
+
+def test_bad_usage_exits_2(nexus: Run) -> None:
+    result = nexus("export", "--format", "xml")
+    assert result.exit_code == 2
+    assert "--format" in result.stderr
+
+
+def test_version(nexus: Run) -> None:
+    result = nexus("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("nexus ")
+
+
+def test_real_process_error_has_no_traceback(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.yaml", "version: 1\ntrainings:\n  - id: x\n")
+    result = run_process("load", str(bad), env={"NEXUS_DB": str(tmp_path / "s.db")})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {bad}:3: training 'x', field 'title': is required")
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.yaml", "version: 1\ntrainings:\n  - id: x\n")
+    result = run_process(
+        "load", str(bad), env={"NEXUS_DB": str(tmp_path / "s.db"), "NEXUS_DEBUG": "1"}
+    )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert "RecordError" in result.stderr
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "from salw_nexus.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = [m for m in ('sqlmodel', 'sqlalchemy', 'yaml', 'pycountry', 'pydantic') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

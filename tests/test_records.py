@@ -1,0 +1,532 @@
+"""Reading record files: every refusal names file:line and field, exits 1, writes nothing.
+
+Each bad file is given to `nexus load` on a store that already holds the seed (so an
+unchanged store is a real claim) and to `nexus check`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import Run, run_process, snapshot, write
+
+GOOD = """\
+version: 1
+projects:
+  - id: demo
+    title: Demo project
+trainings:
+  - id: kg-2023-01-demo
+    title: Demo course
+    country: KG
+    start: 2023-01-10
+    end: 2023-01-12
+    participants: 12
+    female: 5
+    male: 7
+    agencies: [Ministry of Internal Affairs]
+deliveries:
+  - id: tj-2023-02-01-demo
+    date: 2023-02-01
+    country: TJ
+    agency: Министерство внутренних дел
+    items:
+      - name: Microscope
+        quantity: 2
+"""
+
+
+def refused(nexus: Run, db_path: Path, path: Path, *fragments: str) -> str:
+    """Assert that load and check both refuse ``path`` with these fragments; return stderr."""
+    before = snapshot(db_path)
+    assert before, "the store should hold the seed before the bad load"
+    for command in ("load", "check"):
+        result = nexus(command, str(path))
+        assert result.exit_code == 1, (command, result.stdout, result.stderr)
+        assert result.stdout == ""
+        assert "Traceback" not in result.stderr
+        for fragment in fragments:
+            assert fragment in result.stderr, (command, fragment, result.stderr)
+    assert snapshot(db_path) == before
+    return str(result.stderr)
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return write(tmp_path, "good.yaml", GOOD)
+
+
+def test_good_file_loads_and_defaults_the_only_project(loaded: Run, good: Path) -> None:
+    result = loaded("load", str(good))
+    assert result.exit_code == 0, result.stderr
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    training = next(t for t in exported["trainings"] if t["id"] == "kg-2023-01-demo")
+    assert training["project"] == "demo"  # the file's only project
+    delivery = next(d for d in exported["deliveries"] if d["id"] == "tj-2023-02-01-demo")
+    assert delivery["agency"] == "Министерство внутренних дел"
+    assert delivery["items"] == [{"name": "Microscope", "quantity": 2, "value_usd": None}]
+
+
+def test_check_writes_nothing_and_reports_counts(loaded: Run, db_path: Path, good: Path) -> None:
+    before = snapshot(db_path)
+    result = loaded("check", str(good))
+    assert result.exit_code == 0
+    assert "valid" in result.stdout
+    assert "1 training" in result.stdout
+    assert snapshot(db_path) == before
+
+
+# --- YAML surprises ---------------------------------------------------------------------
+
+
+def test_duplicate_key_is_refused_with_both_lines(
+    loaded: Run, db_path: Path, tmp_path: Path
+) -> None:
+    bad = write(
+        tmp_path,
+        "dup.yaml",
+        GOOD.replace("    participants: 12\n", "    participants: 12\n    participants: 14\n"),
+    )
+    refused(
+        loaded, db_path, bad, "dup.yaml:12:", "duplicate key 'participants'", "first at line 11"
+    )
+
+
+def test_country_no_is_norway_not_false(loaded: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "no.yaml", GOOD.replace("country: KG", "country: NO"))
+    assert loaded("load", str(path)).exit_code == 0
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    assert next(t for t in exported["trainings"] if t["id"] == "kg-2023-01-demo")["country"] == "NO"
+
+
+@pytest.mark.parametrize("word", ["yes", "on", "Y", "no", "off"])
+def test_yaml11_booleans_are_not_booleans(
+    loaded: Run, db_path: Path, tmp_path: Path, word: str
+) -> None:
+    bad = write(
+        tmp_path,
+        "bool.yaml",
+        GOOD.replace("    participants: 12\n", f"    participants: 12\n    approximate: {word}\n"),
+    )
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "bool.yaml:12:",
+        "field 'approximate'",
+        f"must be true or false, got '{word}'",
+    )
+
+
+def test_sexagesimal_is_not_a_number(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "sexa.yaml", GOOD.replace("participants: 12", "participants: 1:20"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "sexa.yaml:11:",
+        "field 'participants'",
+        "must be a whole number, got '1:20'",
+    )
+
+
+@pytest.mark.parametrize("number", ["012", "+12", "0o14", "0xC"])
+def test_ambiguous_numbers_are_refused(
+    loaded: Run, db_path: Path, tmp_path: Path, number: str
+) -> None:
+    bad = write(tmp_path, "octal.yaml", GOOD.replace("participants: 12", f"participants: {number}"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "octal.yaml:11:",
+        "field 'participants'",
+        f"ambiguous number '{number}'",
+    )
+
+
+def test_true_is_not_a_count(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "true.yaml", GOOD.replace("participants: 12", "participants: true"))
+    refused(loaded, db_path, bad, "true.yaml:11:", "must be a whole number, got True")
+
+
+# --- dates ------------------------------------------------------------------------------
+
+
+def test_impossible_date_names_line_and_field(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "feb30.yaml", GOOD.replace("start: 2023-01-10", "start: 2022-02-30"))
+    refused(loaded, db_path, bad, "feb30.yaml:9:", "field 'start'", "impossible date 2022-02-30")
+
+
+@pytest.mark.parametrize(
+    "text", ["10.01.2023", "2023-1-10", "January 10, 2023", "2023-01-10T10:00:00"]
+)
+def test_non_iso_date_is_refused(loaded: Run, db_path: Path, tmp_path: Path, text: str) -> None:
+    bad = write(tmp_path, "date.yaml", GOOD.replace("start: 2023-01-10", f"start: {text}"))
+    refused(loaded, db_path, bad, "date.yaml:9:", "field 'start'", "expected a date YYYY-MM-DD")
+
+
+def test_end_before_start(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "end.yaml", GOOD.replace("end: 2023-01-12", "end: 2023-01-09"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "end.yaml:10:",
+        "field 'end'",
+        "end 2023-01-09 is before start 2023-01-10",
+    )
+
+
+# --- fields and values ------------------------------------------------------------------
+
+
+def test_unknown_key_suggests_the_field(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "typo.yaml", GOOD.replace("    female: 5\n", "    femal: 5\n"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "typo.yaml:12:",
+        "field 'femal'",
+        "unknown field; did you mean 'female'?",
+    )
+
+
+def test_unknown_top_level_key(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "top.yaml", GOOD.replace("deliveries:", "delivery:"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "top.yaml:15:",
+        "unknown top-level key 'delivery'",
+        "did you mean 'deliveries'?",
+    )
+
+
+def test_wrong_type(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "type.yaml", GOOD.replace("title: Demo course", "title: [Demo, course]"))
+    refused(loaded, db_path, bad, "type.yaml:7:", "field 'title'", "must be text")
+
+
+def test_negative_count(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "neg.yaml", GOOD.replace("quantity: 2", "quantity: -2"))
+    refused(
+        loaded, db_path, bad, "neg.yaml:22:", "field 'items[0].quantity'", "must not be negative"
+    )
+
+
+def test_female_and_male_above_participants(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "sum.yaml", GOOD.replace("male: 7", "male: 8"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "sum.yaml:13:",
+        "field 'male'",
+        "female + male (5 + 8 = 13) exceeds participants (12)",
+    )
+
+
+def test_lower_bound_may_be_exceeded_by_female_and_male(loaded: Run, tmp_path: Path) -> None:
+    text = GOOD.replace("male: 7", "male: 8").replace(
+        "participants: 12", "participants: 12\n    approximate: true"
+    )
+    assert loaded("load", str(write(tmp_path, "bound.yaml", text))).exit_code == 0
+
+
+def test_duplicate_ids(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    second = "  - id: kg-2023-01-demo\n    title: Again\n    country: KG\n    start: 2023-03-01\n    end: 2023-03-01\n"
+    bad = write(tmp_path, "ids.yaml", GOOD.replace("deliveries:", second + "deliveries:"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "ids.yaml:15:",
+        "training id 'kg-2023-01-demo' is used twice",
+        "first at",
+    )
+
+
+def test_unknown_country_suggests_closest(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "country.yaml", GOOD.replace("country: TJ", "country: Tajikstan"))
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "country.yaml:18:",
+        "field 'country'",
+        "did you mean 'Tajikistan' (TJ)?",
+    )
+
+
+def test_missing_required_fields(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(
+        tmp_path, "missing.yaml", GOOD.replace("    agency: Министерство внутренних дел\n", "")
+    )
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "missing.yaml:16:",
+        "delivery 'tj-2023-02-01-demo', field 'agency': is required",
+    )
+
+
+def test_delivery_needs_an_item(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    text = GOOD.split("    items:", maxsplit=1)[0] + "    items: []\n"
+    refused(
+        loaded,
+        db_path,
+        write(tmp_path, "items.yaml", text),
+        "items.yaml:20:",
+        "field 'items'",
+        "at least one",
+    )
+
+
+def test_unknown_project_reference(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    title: Demo course\n", "    project: nowhere\n    title: Demo course\n"
+    )
+    bad = write(
+        tmp_path,
+        "proj.yaml",
+        text.replace("projects:\n  - id: demo\n    title: Demo project\n", ""),
+    )
+    before = snapshot(db_path)
+    result = loaded("load", str(bad))
+    assert result.exit_code == 1
+    assert "proj.yaml:3:" in result.stderr
+    assert "unknown project 'nowhere'" in result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_all_problems_are_listed_at_once(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    text = GOOD.replace("country: KG", "country: Atlantis").replace("quantity: 2", "quantity: -1")
+    stderr = refused(
+        loaded, db_path, write(tmp_path, "many.yaml", text), "many.yaml:8:", "many.yaml:22:"
+    )
+    assert "Nothing was written." in stderr
+
+
+# --- hostile and broken files ------------------------------------------------------------
+
+BILLION_LAUGHS = """\
+version: 1
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+trainings: *g
+"""
+
+
+def test_billion_laughs_is_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "laughs.yaml", BILLION_LAUGHS)
+    assert len(BILLION_LAUGHS) < 500
+    refused(loaded, db_path, bad, "laughs.yaml:3:", "aliases (*a) are not allowed")
+
+
+def test_alias_inside_a_record_is_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "agencies: [Ministry of Internal Affairs]", "agencies: &x [Ministry]\n    topics: *x"
+    )
+    refused(loaded, db_path, write(tmp_path, "alias.yaml", text), "alias.yaml:15:", "aliases (*x)")
+
+
+@pytest.mark.parametrize("opener", ["[", "{a: "])
+def test_pathological_nesting_neither_crashes_nor_hangs(tmp_path: Path, opener: str) -> None:
+    # The C composer recurses and can overflow the stack on such input; a real process
+    # shows a crash (negative return code) that an in-process run could not survive.
+    bad = tmp_path / "deep.yaml"
+    bad.write_text(
+        "version: 1\ntrainings:\n  - notes: " + opener * 200_000 + "\n", encoding="utf-8"
+    )
+    store = tmp_path / "deep.db"
+    result = run_process("load", str(bad), env={"NEXUS_DB": str(store)})
+    assert result.returncode == 1, result.stderr
+    assert "deep.yaml:3:" in result.stderr
+    assert "nesting deeper than" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not store.exists()  # refused while reading, before the store was opened
+
+
+def test_oversize_file_is_refused(
+    loaded: Run, db_path: Path, good: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXUS_MAX_FILE_BYTES", "100")
+    refused(loaded, db_path, good, str(good), "over the limit of 100", "NEXUS_MAX_FILE_BYTES")
+
+
+def test_bytes_that_are_not_utf8(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    ascii_only = GOOD.replace("Министерство внутренних дел", "MIA")
+    bad.write_bytes(ascii_only.replace("Demo course", "Démo course").encode("latin-1"))
+    refused(loaded, db_path, bad, "latin1.yaml:7:", "not UTF-8", "0xe9")
+
+
+def test_utf8_byte_order_mark_is_accepted(loaded: Run, tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert loaded("load", str(path)).exit_code == 0
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "# only a comment\n"])
+def test_empty_file(loaded: Run, db_path: Path, tmp_path: Path, text: str) -> None:
+    refused(loaded, db_path, write(tmp_path, "empty.yaml", text), "empty.yaml", "file is empty")
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "just text\n", "42\n"])
+def test_top_level_not_a_mapping(loaded: Run, db_path: Path, tmp_path: Path, text: str) -> None:
+    refused(
+        loaded,
+        db_path,
+        write(tmp_path, "top.yaml", text),
+        "top.yaml:1:",
+        "top level must be a mapping",
+    )
+
+
+def test_several_documents(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(tmp_path, "docs.yaml", GOOD + "---\nversion: 1\n")
+    refused(loaded, db_path, bad, "docs.yaml:23:", "several YAML documents")
+
+
+def test_yaml_syntax_error_names_the_line(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(
+        tmp_path, "syntax.yaml", GOOD.replace("    title: Demo course", "    title: [Demo course")
+    )
+    refused(loaded, db_path, bad, "syntax.yaml:", "YAML syntax error")
+
+
+def test_python_tags_are_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    bad = write(
+        tmp_path,
+        "tag.yaml",
+        GOOD.replace("title: Demo course", "title: !!python/name:os.system ''"),
+    )
+    refused(
+        loaded,
+        db_path,
+        bad,
+        "tag.yaml:7:",
+        "tag tag:yaml.org,2002:python/name:os.system is not allowed",
+    )
+
+
+def test_missing_version(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    refused(
+        loaded,
+        db_path,
+        write(tmp_path, "nover.yaml", GOOD.replace("version: 1\n", "")),
+        "'version: 1' is missing",
+    )
+
+
+def test_wrong_version(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    refused(
+        loaded,
+        db_path,
+        write(tmp_path, "v2.yaml", GOOD.replace("version: 1", "version: 2")),
+        "v2.yaml:1:",
+        "version must be 1",
+    )
+
+
+def test_missing_file(nexus: Run, db_path: Path, tmp_path: Path) -> None:
+    result = nexus("load", str(tmp_path / "nowhere.yaml"))
+    assert result.exit_code == 1
+    assert "nowhere.yaml: no such file" in result.stderr
+    assert not db_path.exists()
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def _good_json() -> dict[str, object]:
+    return {
+        "version": 1,
+        "projects": [{"id": "demo", "title": "Demo project"}],
+        "trainings": [
+            {
+                "id": "kg-2023-01-demo",
+                "title": "Demo course",
+                "country": "Kyrgyz Republic",
+                "start": "2023-01-10",
+                "end": "2023-01-12",
+                "participants": 12,
+            },
+        ],
+        "deliveries": [],
+    }
+
+
+def test_json_file_loads(loaded: Run, tmp_path: Path) -> None:
+    path = write(tmp_path, "good.json", json.dumps(_good_json(), indent=2))
+    result = loaded("load", str(path))
+    assert result.exit_code == 0, result.stderr
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    assert next(t for t in exported["trainings"] if t["id"] == "kg-2023-01-demo")["country"] == "KG"
+
+
+def test_json_error_names_the_line_of_the_field(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    document = _good_json()
+    document["trainings"][0]["participants"] = -3  # type: ignore[index]
+    path = write(tmp_path, "bad.json", json.dumps(document, indent=2))
+    line = next(
+        n for n, text in enumerate(path.read_text().splitlines(), 1) if '"participants"' in text
+    )
+    refused(
+        loaded, db_path, path, f"bad.json:{line}:", "field 'participants'", "must not be negative"
+    )
+
+
+def test_json_duplicate_key(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    text = json.dumps(_good_json(), indent=2).replace(
+        '"participants": 12', '"participants": 12,\n      "participants": 13'
+    )
+    path = write(tmp_path, "dup.json", text)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if '"participants": 13' in t)
+    refused(
+        loaded,
+        db_path,
+        path,
+        f"dup.json:{line}:",
+        "duplicate key 'participants'",
+        f"first at line {line - 1}",
+    )
+
+
+def test_json_syntax_error(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "syntax.json", '{\n  "version": 1,\n  "trainings": [\n}\n')
+    refused(loaded, db_path, path, "syntax.json:4:", "JSON syntax error")
+
+
+def test_json_nan_is_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "nan.json", '{"version": 1, "trainings": [], "x": NaN}')
+    refused(loaded, db_path, path, "nan.json", "NaN is not a number")
+
+
+def test_json_top_level_list(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    refused(
+        loaded,
+        db_path,
+        write(tmp_path, "list.json", "[1, 2]"),
+        "list.json:1:",
+        "top level must be an object",
+    )
+
+
+def test_json_deep_nesting(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "deep.json", '{"version": 1, "trainings": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    refused(loaded, db_path, path, "deep.json", "nesting too deep")
