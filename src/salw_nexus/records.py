@@ -52,10 +52,20 @@ M = TypeVar("M", bound="BaseModel")
 
 @dataclass(frozen=True)
 class Parsed(Generic[M]):
-    """A validated record and where it came from (``file:line`` of its first key)."""
+    """A validated record and where it came from.
+
+    The line is found only when asked for (to report an error): for JSON, finding it
+    means walking the text again, which must not happen once per record.
+    """
 
     record: M
-    where: str
+    label: str
+    find_line: Callable[[], int] | None = None
+
+    @property
+    def where(self) -> str:
+        """``file:line`` of the record's first key (just the label when there is no line)."""
+        return f"{self.label}:{self.find_line()}" if self.find_line else self.label
 
 
 @dataclass
@@ -477,8 +487,8 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
                 f"{label}:{line}: {who}, field '{_field_name(loc)}': {_describe(error, model)}"
             )
         return None
-    line = raw.line or raw.locate(())
-    return Parsed(record, f"{label}:{line}")
+    line = raw.line
+    return Parsed(record, label, (lambda: line) if line else (lambda: raw.locate(())))
 
 
 def parse_text(text: str, *, label: str, fmt: str) -> RecordSet:
@@ -525,16 +535,16 @@ def _check_whole_file(records: RecordSet) -> list[str]:
     """Duplicate ids, and the default project when the file has exactly one."""
     problems: list[str] = []
     for kind in KINDS:
-        first_at: dict[str, str] = {}
+        first: dict[str, Parsed[Any]] = {}
         for parsed in getattr(records, kind):
             record_id = parsed.record.id
-            if record_id in first_at:
+            if record_id in first:
                 problems.append(
                     f"{parsed.where}: {SINGULAR[kind]} id {record_id!r} is used twice "
-                    f"(first at {first_at[record_id]}); ids must be unique"
+                    f"(first at {first[record_id].where}); ids must be unique"
                 )
             else:
-                first_at[record_id] = parsed.where
+                first[record_id] = parsed
     if len(records.projects) == 1:
         only = records.projects[0].record.id
         for training in records.trainings:

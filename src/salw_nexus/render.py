@@ -22,14 +22,15 @@ def stderr() -> Console:
 
 
 def load_result(result: LoadResult) -> None:
-    title = f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}"
-    table = Table(title=title, title_justify="left")
+    console = stdout()
+    console.print(f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}")
+    table = Table()
     table.add_column("kind")
     for heading in ("added", "updated", "unchanged"):
         table.add_column(heading, justify="right")
     for kind, counts in result.counts.items():
         table.add_row(kind, str(counts.added), str(counts.updated), str(counts.unchanged))
-    stdout().print(table)
+    console.print(table)
     if result.dry_run:
         stderr().print("dry run: nothing was written")
 
