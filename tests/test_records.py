@@ -346,17 +346,28 @@ def test_alias_inside_a_record_is_refused(loaded: Run, db_path: Path, tmp_path: 
 def test_pathological_nesting_neither_crashes_nor_hangs(tmp_path: Path, opener: str) -> None:
     # The C composer recurses and can overflow the stack on such input; a real process
     # shows a crash (negative return code) that an in-process run could not survive.
+    store = tmp_path / "deep.db"
+    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+    before = snapshot(store)
     bad = tmp_path / "deep.yaml"
     bad.write_text(
         "version: 1\ntrainings:\n  - notes: " + opener * 200_000 + "\n", encoding="utf-8"
     )
-    store = tmp_path / "deep.db"
     result = run_process("load", str(bad), env={"NEXUS_DB": str(store)})
     assert result.returncode == 1, result.stderr
     assert "deep.yaml:3:" in result.stderr
-    assert "nesting deeper than" in result.stderr
+    assert "nesting deeper than 32 levels" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not store.exists()  # refused while reading, before the store was opened
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("item", ["just text", "[a, b]", "null"])
+def test_record_that_is_not_a_mapping(
+    loaded: Run, db_path: Path, tmp_path: Path, item: str
+) -> None:
+    bad = write(tmp_path, "item.yaml", f"version: 1\ntrainings:\n  - {item}\n")
+    stderr = refused(loaded, db_path, bad, "item.yaml:3: training #1: must be a mapping of fields")
+    assert "field ''" not in stderr
 
 
 def test_oversize_file_is_refused(

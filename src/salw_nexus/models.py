@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic import BaseModel as _PydanticBase
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Index, UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
@@ -217,16 +217,30 @@ def _utcnow() -> dt.datetime:
 
 
 def _json_list() -> Any:
-    return TableField(default_factory=list, sa_column=Column(JSON, nullable=False))
+    return TableField(default_factory=list, sa_type=JSON, nullable=False)
 
 
-def _timestamp() -> Any:
-    return TableField(
-        default_factory=_utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+class Stamped(SQLModel):
+    """Columns every top-level record has besides its own fields."""
+
+    # Hash of the validated record: lets a load tell "unchanged" from "updated" in bulk.
+    fingerprint: str
+    created_at: dt.datetime = TableField(
+        default_factory=_utcnow, sa_type=DateTime(timezone=True), nullable=False
+    )
+    updated_at: dt.datetime = TableField(
+        default_factory=_utcnow, sa_type=DateTime(timezone=True), nullable=False
     )
 
 
-class Project(SQLModel, table=True):
+class DeliveryPart(SQLModel):
+    """A row listed under a delivery, kept in the record's order; goes with its delivery."""
+
+    delivery_id: str = TableField(foreign_key="delivery.id", ondelete="CASCADE", primary_key=True)
+    position: int = TableField(primary_key=True)
+
+
+class Project(Stamped, table=True):
     __tablename__ = "project"
 
     id: str = TableField(primary_key=True)
@@ -236,10 +250,6 @@ class Project(SQLModel, table=True):
     frameworks: list[str] = _json_list()
     source: str | None = None
     notes: str | None = None
-    # Hash of the validated record: lets a load tell "unchanged" from "updated" in bulk.
-    fingerprint: str
-    created_at: dt.datetime = _timestamp()
-    updated_at: dt.datetime = _timestamp()
 
 
 class Agency(SQLModel, table=True):
@@ -254,7 +264,7 @@ class Agency(SQLModel, table=True):
     search_key: str = TableField(index=True)
 
 
-class Training(SQLModel, table=True):
+class Training(Stamped, table=True):
     __tablename__ = "training"
     __table_args__ = (Index("ix_training_start_country", "start", "country"),)
 
@@ -263,8 +273,8 @@ class Training(SQLModel, table=True):
     title: str
     country: str = TableField(max_length=2, index=True)
     city: str | None = None
-    start: dt.date = TableField(sa_column=Column(Date, nullable=False))
-    end: dt.date = TableField(sa_column=Column(Date, nullable=False))
+    start: dt.date = TableField(sa_type=Date, nullable=False)
+    end: dt.date = TableField(sa_type=Date, nullable=False)
     participants: int | None = None
     approximate: bool = False
     female: int | None = None
@@ -274,9 +284,6 @@ class Training(SQLModel, table=True):
     organisers: list[str] = _json_list()
     source: str | None = None
     notes: str | None = None
-    fingerprint: str
-    created_at: dt.datetime = _timestamp()
-    updated_at: dt.datetime = _timestamp()
 
 
 class TrainingAgency(SQLModel, table=True):
@@ -284,51 +291,38 @@ class TrainingAgency(SQLModel, table=True):
 
     __tablename__ = "training_agency"
 
-    training_id: str = TableField(
-        sa_column=Column(ForeignKey("training.id", ondelete="CASCADE"), primary_key=True)
-    )
+    training_id: str = TableField(foreign_key="training.id", ondelete="CASCADE", primary_key=True)
     position: int = TableField(primary_key=True)
     agency_id: int = TableField(foreign_key="agency.id", index=True)
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(Stamped, table=True):
     __tablename__ = "delivery"
     __table_args__ = (Index("ix_delivery_date_country", "date", "country"),)
 
     id: str = TableField(primary_key=True)
     project_id: str | None = TableField(default=None, foreign_key="project.id", index=True)
-    date: dt.date = TableField(sa_column=Column(Date, nullable=False))
+    date: dt.date = TableField(sa_type=Date, nullable=False)
     country: str = TableField(max_length=2, index=True)
     agency_id: int = TableField(foreign_key="agency.id", index=True)
     unit: str | None = None
     purpose: str | None = None
     source: str | None = None
     notes: str | None = None
-    fingerprint: str
-    created_at: dt.datetime = _timestamp()
-    updated_at: dt.datetime = _timestamp()
 
 
-class DeliveryItem(SQLModel, table=True):
+class DeliveryItem(DeliveryPart, table=True):
     __tablename__ = "delivery_item"
 
-    delivery_id: str = TableField(
-        sa_column=Column(ForeignKey("delivery.id", ondelete="CASCADE"), primary_key=True)
-    )
-    position: int = TableField(primary_key=True)
     name: str
     quantity: int | None = None
     value_usd: float | None = None
 
 
-class Official(SQLModel, table=True):
+class Official(DeliveryPart, table=True):
     """An official who spoke at a handover, as the source names them."""
 
     __tablename__ = "official"
 
-    delivery_id: str = TableField(
-        sa_column=Column(ForeignKey("delivery.id", ondelete="CASCADE"), primary_key=True)
-    )
-    position: int = TableField(primary_key=True)
     name: str
     title: str | None = None

@@ -483,9 +483,8 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
         for error in exc.errors():
             loc = tuple(error["loc"])
             line = raw.locate(loc)
-            problems.append(
-                f"{label}:{line}: {who}, field '{_field_name(loc)}': {_describe(error, model)}"
-            )
+            field = f", field '{_field_name(loc)}'" if loc else ""
+            problems.append(f"{label}:{line}: {who}{field}: {_describe(error, model)}")
         return None
     line = raw.line
     return Parsed(record, label, (lambda: line) if line else (lambda: raw.locate(())))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # Stays well under SQLite's limit on bound parameters in one statement.
 CHUNK = 500
 T = TypeVar("T")
+R = TypeVar("R", "ProjectIn", "TrainingIn", "DeliveryIn")
 
 
 @dataclass
@@ -76,12 +77,12 @@ def _classify(
     new: list[tuple[Parsed[Any], str]] = []
     changed: list[tuple[Parsed[Any], str]] = []
     for item in parsed:
-        print_ = fingerprint(item.record)
+        digest = fingerprint(item.record)
         previous = stored.get(item.record.id)
         if previous is None:
-            new.append((item, print_))
-        elif previous != print_:
-            changed.append((item, print_))
+            new.append((item, digest))
+        elif previous != digest:
+            changed.append((item, digest))
         else:
             counts.unchanged += 1
     counts.added, counts.updated = len(new), len(changed)
@@ -197,6 +198,40 @@ def _delivery_row(record: DeliveryIn, agency_id: int) -> dict[str, Any]:
     return row
 
 
+def _upsert_rows(
+    session: Session,
+    table: Table,
+    parsed: Sequence[Parsed[R]],
+    counts: KindCounts,
+    to_row: Callable[[R], dict[str, Any]],
+    now: dt.datetime,
+) -> tuple[list[R], list[str]]:
+    """Insert the new records, update the changed ones; returns (written, ids of changed)."""
+    new, changed = _classify(session, table, parsed, counts)
+
+    def rows(pairs: list[tuple[Parsed[R], str]]) -> list[dict[str, Any]]:
+        return [
+            {**to_row(p.record), "fingerprint": f, "created_at": now, "updated_at": now}
+            for p, f in pairs
+        ]
+
+    _insert(session, table, rows(new))
+    _update(session, table, rows(changed))
+    return [p.record for p, _ in new + changed], [p.record.id for p, _ in changed]
+
+
+def _replace_children(
+    session: Session,
+    table: Table,
+    parent_column: str,
+    changed_ids: Sequence[str],
+    rows: list[dict[str, Any]],
+) -> None:
+    """The rows listed under the written records: a changed record's old ones go first."""
+    _delete_children(session, table, parent_column, changed_ids)
+    _insert(session, table, rows)
+
+
 def load_records(session: Session, *, records: RecordSet, dry_run: bool = False) -> LoadResult:
     """Upsert a validated record file by id: add new, update changed, leave the rest.
 
@@ -210,37 +245,19 @@ def load_records(session: Session, *, records: RecordSet, dry_run: bool = False)
     savepoint = session.begin_nested()
     _check_projects(session, records)
 
-    def stamp(row: dict[str, Any], print_: str) -> dict[str, Any]:
-        row.update(fingerprint=print_, created_at=now, updated_at=now)
-        return row
-
-    def write(table: Table, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
-        _insert(session, table, new)
-        _update(session, table, changed)
-
     # Projects first: trainings and deliveries refer to them.
-    project_table = _table(Project)
-    new, changed = _classify(session, project_table, records.projects, result.counts["projects"])
-    write(
-        project_table,
-        [stamp(_project_row(p.record), f) for p, f in new],
-        [stamp(_project_row(p.record), f) for p, f in changed],
-    )
+    counts = result.counts
+    _upsert_rows(session, _table(Project), records.projects, counts["projects"], _project_row, now)
 
-    training_table = _table(Training)
-    new, changed = _classify(session, training_table, records.trainings, result.counts["trainings"])
-    trainings = [p.record for p, _ in new + changed]
-    agency_ids = _agency_ids(session, ((t.country, a) for t in trainings for a in t.agencies))
-    write(
-        training_table,
-        [stamp(_training_row(p.record), f) for p, f in new],
-        [stamp(_training_row(p.record), f) for p, f in changed],
+    trainings, changed = _upsert_rows(
+        session, _table(Training), records.trainings, counts["trainings"], _training_row, now
     )
-    link_table = _table(TrainingAgency)
-    _delete_children(session, link_table, "training_id", [p.record.id for p, _ in changed])
-    _insert(
+    agency_ids = _agency_ids(session, ((t.country, a) for t in trainings for a in t.agencies))
+    _replace_children(
         session,
-        link_table,
+        _table(TrainingAgency),
+        "training_id",
+        changed,
         [
             {"training_id": t.id, "position": i, "agency_id": agency_ids[(t.country, a)]}
             for t in trainings
@@ -248,44 +265,24 @@ def load_records(session: Session, *, records: RecordSet, dry_run: bool = False)
         ],
     )
 
-    delivery_table = _table(Delivery)
-    new, changed = _classify(
-        session, delivery_table, records.deliveries, result.counts["deliveries"]
+    agency_ids = _agency_ids(
+        session, ((p.record.country, p.record.agency) for p in records.deliveries)
     )
-    deliveries = [p.record for p, _ in new + changed]
-    agency_ids = _agency_ids(session, ((d.country, d.agency) for d in deliveries))
-    write(
-        delivery_table,
-        [
-            stamp(_delivery_row(p.record, agency_ids[(p.record.country, p.record.agency)]), f)
-            for p, f in new
-        ],
-        [
-            stamp(_delivery_row(p.record, agency_ids[(p.record.country, p.record.agency)]), f)
-            for p, f in changed
-        ],
+
+    def delivery_row(record: DeliveryIn) -> dict[str, Any]:
+        return _delivery_row(record, agency_ids[(record.country, record.agency)])
+
+    deliveries, changed = _upsert_rows(
+        session, _table(Delivery), records.deliveries, counts["deliveries"], delivery_row, now
     )
-    changed_ids = [p.record.id for p, _ in changed]
-    for child in (_table(DeliveryItem), _table(Official)):
-        _delete_children(session, child, "delivery_id", changed_ids)
-    _insert(
-        session,
-        _table(DeliveryItem),
-        [
-            {"delivery_id": d.id, "position": i, **item.model_dump()}
+    for table, attribute in ((_table(DeliveryItem), "items"), (_table(Official), "officials")):
+        rows = [
+            {"delivery_id": d.id, "position": i, **part.model_dump()}
             for d in deliveries
-            for i, item in enumerate(d.items)
-        ],
-    )
-    _insert(
-        session,
-        _table(Official),
-        [
-            {"delivery_id": d.id, "position": i, **o.model_dump()}
-            for d in deliveries
-            for i, o in enumerate(d.officials)
-        ],
-    )
+            for i, part in enumerate(getattr(d, attribute))
+        ]
+        _replace_children(session, table, "delivery_id", changed, rows)
+
     if dry_run:
         savepoint.rollback()
     else:
