@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a machine with only python3 and make:
-#   make demo   install, load the seed into the default store, show what it holds
+#   make demo   install, load the seed into the default store, show handovers and the summary
 #   make test   install, then lint, type-check and run the whole suite
 PYTHON ?= python3
 VENV   := .venv
@@ -18,7 +18,8 @@ install: $(STAMP)
 demo: install
 	$(BIN)/nexus load
 	$(BIN)/nexus db path
-	$(BIN)/nexus export --format yaml
+	$(BIN)/nexus handovers
+	$(BIN)/nexus summary --fiscal-year-start 4 --chart
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -180,6 +180,154 @@ def export(
         render.message(f"wrote {output}")
 
 
+# --- listings and summaries -------------------------------------------------------------
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="table for people; csv, json, markdown for programs and documents."
+    ),
+]
+CountryOption = Annotated[
+    str | None, typer.Option("--country", "-c", help="ISO code (KG, KGZ) or English name.")
+]
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="On or after this date (YYYY-MM-DD).")
+]
+ToOption = Annotated[str | None, typer.Option("--to", help="On or before this date (YYYY-MM-DD).")]
+QuarterOption = Annotated[
+    str | None, typer.Option("--quarter", "-q", help="A quarter: 2025-Q1 (or 2025Q1).")
+]
+AgencyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--agency", "-a", help="Part of an agency name, any case or script (мвд finds МВД)."
+    ),
+]
+ProjectOption = Annotated[str | None, typer.Option("--project", "-p", help="Project id.")]
+
+
+@app.command()
+def trainings(
+    ctx: typer.Context,
+    country: CountryOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    quarter: QuarterOption = None,
+    agency: AgencyOption = None,
+    project: ProjectOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List trainings by start date."""
+    from . import db, render, reports
+
+    filters = reports.make_filters(
+        country=country, date_from=date_from, date_to=date_to, quarter=quarter,
+        agency=agency, project=project,
+    )  # fmt: skip
+    with db.session_scope(_state(ctx).db) as session:
+        data = reports.list_trainings(session, filters=filters)
+    render.report(data, fmt.value)
+
+
+def handovers(
+    ctx: typer.Context,
+    country: CountryOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    quarter: QuarterOption = None,
+    agency: AgencyOption = None,
+    project: ProjectOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List deliveries grouped by country, with a subtotal per country."""
+    from . import db, render, reports
+
+    filters = reports.make_filters(
+        country=country, date_from=date_from, date_to=date_to, quarter=quarter,
+        agency=agency, project=project,
+    )  # fmt: skip
+    with db.session_scope(_state(ctx).db) as session:
+        data = reports.list_handovers(session, filters=filters)
+    render.report(data, fmt.value)
+
+
+app.command("handovers")(handovers)
+app.command("deliveries", help="The same as `handovers`.")(handovers)
+
+
+@app.command()
+def summary(
+    ctx: typer.Context,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", "-y", help="A calendar year, or the fiscal year starting in it."),
+    ] = None,
+    quarter: QuarterOption = None,
+    fiscal_year_start: Annotated[
+        int,
+        typer.Option(
+            "--fiscal-year-start",
+            min=1,
+            max=12,
+            help="Month the fiscal year starts (1, 4, 7 or 10); 4 = Canada's: FY2024-25 Q3.",
+        ),
+    ] = 1,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Show quarters without activity too.")
+    ] = False,
+    chart: Annotated[
+        bool, typer.Option("--chart", help="Draw activity per quarter as bars.")
+    ] = False,
+    country: CountryOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    agency: AgencyOption = None,
+    project: ProjectOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Quarterly summary: trainings, participants, person-days, deliveries, countries."""
+    from . import db, render, reports
+
+    filters = reports.make_filters(
+        country=country, date_from=date_from, date_to=date_to, quarter=quarter, year=year,
+        fiscal_start=fiscal_year_start, agency=agency, project=project,
+    )  # fmt: skip
+    with db.session_scope(_state(ctx).db) as session:
+        data = reports.quarterly_summary(
+            session, filters=filters, fiscal_start=fiscal_year_start, empty=empty
+        )
+    render.report(data, fmt.value)
+    if chart:
+        render.chart(data)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    record_id: Annotated[
+        str, typer.Argument(metavar="ID", help="A training, delivery or project id.")
+    ],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Every field of one record, agencies, items and officials included."""
+    from . import db, render, reports
+
+    with db.session_scope(_state(ctx).db) as session:
+        data = reports.show_record(session, record_id=record_id)
+    render.report(data, fmt.value)
+
+
+# --- the store --------------------------------------------------------------------------
+
 db_app = typer.Typer(help="The store itself: where it is.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

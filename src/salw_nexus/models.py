@@ -75,7 +75,8 @@ def _to_country(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _to_date(value: Any) -> dt.date:
+def parse_date(value: Any) -> dt.date:
+    """A strict ISO ``YYYY-MM-DD`` date (or a ``date``); ValueError says what is wrong."""
     if isinstance(value, dt.datetime):
         raise ValueError(f"expected a date YYYY-MM-DD, got a date and time {value.isoformat()}")
     if isinstance(value, dt.date):
@@ -94,7 +95,7 @@ def _to_date(value: Any) -> dt.date:
 Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
 Slug = Annotated[str, Field(strict=True, max_length=120), AfterValidator(_to_slug)]
 Country = Annotated[str, Field(strict=True), AfterValidator(_to_country)]
-IsoDate = Annotated[dt.date, BeforeValidator(_to_date)]
+IsoDate = Annotated[dt.date, BeforeValidator(parse_date)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 TextList = Annotated[list[Text], Field(default_factory=list)]

@@ -638,7 +638,8 @@ def dump_json(document: Mapping[str, Any]) -> str:
 CSV_LIST_SEPARATOR = "; "
 
 
-def _csv_cell(key: str, value: Any) -> str:
+def csv_cell(key: str, value: Any) -> str:
+    """One CSV cell: lists joined with ``; ``, items as ``NAME:QTY``, officials ``NAME (TITLE)``."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -678,7 +679,7 @@ def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
         names = list(model.model_fields)
         writer.writerow(names)
         for record in document.get(kind, []):
-            writer.writerow([_csv_cell(name, record.get(name)) for name in names])
+            writer.writerow([csv_cell(name, record.get(name)) for name in names])
         tables[f"{kind}.csv"] = buffer.getvalue()
     return tables
 

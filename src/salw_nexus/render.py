@@ -1,29 +1,73 @@
-"""Everything the user sees on stdout, drawn in one place. The only module importing rich."""
+"""Everything the user sees on stdout, drawn in one place. The only module importing rich.
+
+A report (plain data from ``reports.py``) is rendered in one of four formats, chosen in
+``report()``:
+
+- ``table``: a Rich table for people (grouped, with subtotals and a total row);
+- ``markdown``: the same grid as a Markdown table;
+- ``json``: an array of objects with snake_case keys (one object for ``show``);
+- ``csv``: a header row, then one row per record; lists joined with ``; ``.
+
+Shown in tables: a lower-bound count as ``≥16``, an unknown one as ``?``.
+Totals and subtotals appear in ``table`` and ``markdown`` only: JSON and CSV carry records.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from .records import csv_cell
 
 if TYPE_CHECKING:
     from .records import RecordSet
+    from .reports import (
+        HandoverReport,
+        HandoverRow,
+        ProjectView,
+        RecordView,
+        Summary,
+        SummaryRow,
+        TrainingList,
+    )
     from .store import LoadResult
+
+FORMATS = ("table", "csv", "json", "markdown")
+UNKNOWN = "?"
+CHART_WIDTH = 40
 
 
 def stdout() -> Console:
     # Made per call, so that whatever sys.stdout is at the time (a test runner's) is used.
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False)
 
 
 def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def message(text: str) -> None:
+    """A one-line message for the person at the terminal (stderr: not part of the data)."""
+    stderr().print(text, markup=False)
+
+
+# --- loads ------------------------------------------------------------------------------
+
+
 def load_result(result: LoadResult) -> None:
     console = stdout()
-    console.print(f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}")
+    console.print(f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}", markup=False)
     table = Table()
     table.add_column("kind")
     for heading in ("added", "updated", "unchanged"):
@@ -32,17 +76,304 @@ def load_result(result: LoadResult) -> None:
         table.add_row(kind, str(counts.added), str(counts.updated), str(counts.unchanged))
     console.print(table)
     if result.dry_run:
-        stderr().print("dry run: nothing was written")
+        message("dry run: nothing was written")
 
 
 def check_result(records: RecordSet) -> None:
     counts = records.counts()
     stdout().print(
         f"{records.source}: valid — {counts['projects']} project(s), "
-        f"{counts['trainings']} training(s), {counts['deliveries']} delivery(ies)"
+        f"{counts['trainings']} training(s), {counts['deliveries']} delivery(ies)",
+        markup=False,
     )
 
 
-def message(text: str) -> None:
-    """A one-line message for the person at the terminal (stderr: not part of the data)."""
-    stderr().print(text)
+# --- the grid shared by table and markdown ----------------------------------------------
+
+
+@dataclass
+class Grid:
+    """Display strings in rows; ``styles`` marks subtotal/total rows, ``breaks`` sections."""
+
+    title: str
+    headers: list[str]
+    right: set[int] = field(default_factory=set)  # right-aligned (numeric) columns
+    nowrap: set[int] = field(default_factory=set)  # ids and dates are never broken
+    rows: list[list[str]] = field(default_factory=list)
+    styles: list[str] = field(default_factory=list)  # "", "group", "subtotal" or "total"
+    breaks: set[int] = field(default_factory=set)  # a section ends after these rows
+
+    def add(self, row: Sequence[str], style: str = "") -> None:
+        self.rows.append(list(row))
+        self.styles.append(style)
+
+    def end_section(self) -> None:
+        if self.rows:
+            self.breaks.add(len(self.rows) - 1)
+
+
+def count(value: int | None, lower_bound: bool = False) -> str:
+    if value is None:
+        return UNKNOWN
+    return f"≥{value}" if lower_bound else str(value)
+
+
+def _date_range(start: dt.date, end: dt.date) -> str:
+    return str(start) if start == end else f"{start} → {end}"
+
+
+def _items(row: HandoverRow) -> str:
+    return "; ".join(i.name + ("" if i.quantity is None else f" × {i.quantity}") for i in row.items)
+
+
+def _officials(row: HandoverRow) -> str:
+    return "; ".join(o.name + (f" ({o.title})" if o.title else "") for o in row.officials)
+
+
+def _trainings_grid(data: TrainingList) -> Grid:
+    grid = Grid(
+        title=f"Trainings ({len(data.trainings)})",
+        headers=["Dates", "Country", "Title", "Participants", "F", "M", "Agencies", "ID"],
+        right={3, 4, 5},
+        nowrap={0, 7},
+    )
+    for t in data.trainings:
+        grid.add(
+            [
+                _date_range(t.start, t.end),
+                t.country_name,
+                t.title,
+                count(t.participants, t.approximate),
+                count(t.female),
+                count(t.male),
+                "; ".join(t.agencies),
+                t.id,
+            ]
+        )
+    return grid
+
+
+def _handovers_grid(data: HandoverReport) -> Grid:
+    total = len(data.handovers)
+    grid = Grid(
+        title=f"Handovers by country ({total})",
+        headers=["Date", "Recipient", "Handed over", "Officials", "ID"],
+        nowrap={0, 4},
+    )
+    for group in data.groups:
+        grid.add([group.country_name, "", "", "", ""], "group")
+        for h in group.handovers:
+            recipient = h.agency + (f" — {h.unit}" if h.unit else "")
+            grid.add([str(h.date), recipient, _items(h), _officials(h), h.id])
+        units = f"{group.quantity_stated} unit(s) counted" if group.quantity_stated else ""
+        if not group.quantities_complete:
+            units = (units + ", " if units else "") + "some quantities not stated"
+        handovers = f"{len(group.handovers)} handover(s)"
+        grid.add([f"Subtotal {group.country}", handovers, units, "", ""], "subtotal")
+        grid.end_section()
+    return grid
+
+
+SUMMARY_HEADERS = [
+    "Period", "Start", "End", "Trainings", "Training days", "Participants",
+    "Female", "Male", "Person-days", "Deliveries", "Countries",
+]  # fmt: skip
+
+
+def _summary_cells(row: SummaryRow) -> list[str]:
+    return [
+        row.period,
+        str(row.start or ""),
+        str(row.end or ""),
+        str(row.trainings),
+        str(row.training_days),
+        count(row.participants, row.participants_approximate),
+        count(row.female) if row.trainings else "",
+        count(row.male) if row.trainings else "",
+        count(row.person_days, row.participants_approximate),
+        str(row.deliveries),
+        " ".join(row.countries),
+    ]
+
+
+def _summary_grid(data: Summary) -> Grid:
+    calendar = "calendar quarters" if data.fiscal_start == 1 else "fiscal quarters"
+    grid = Grid(
+        title=f"Quarterly summary ({calendar})",
+        headers=SUMMARY_HEADERS,
+        right=set(range(3, 10)),
+        nowrap={0, 1, 2},
+    )
+    for row in data.rows:
+        grid.add(_summary_cells(row))
+    grid.end_section()
+    grid.add(_summary_cells(data.total), "total")
+    return grid
+
+
+def _record_grid(data: RecordView) -> Grid:
+    kind = type(data).__name__.removesuffix("Row").removesuffix("View").lower()
+    noun = {"handover": "delivery"}.get(kind, kind)
+    grid = Grid(title=f"{noun} {data.id}", headers=["Field", "Value"])
+    for key, value in _record_dict(data).items():
+        grid.add([key, _display(key, value)])
+    return grid
+
+
+def _display(key: str, value: Any) -> str:
+    if value is None:
+        return UNKNOWN if key in ("participants", "female", "male", "quantity") else ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "\n".join(
+                "; ".join(f"{k}: {_display(k, v)}" for k, v in entry.items()) for entry in value
+            )
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def _grid(data: Any) -> Grid:
+    from .reports import HandoverReport, Summary, TrainingList
+
+    if isinstance(data, TrainingList):
+        return _trainings_grid(data)
+    if isinstance(data, HandoverReport):
+        return _handovers_grid(data)
+    if isinstance(data, Summary):
+        return _summary_grid(data)
+    return _record_grid(data)
+
+
+STYLES = {"group": "bold", "subtotal": "italic", "total": "bold"}
+
+
+def _rich_table(grid: Grid) -> Table:
+    table = Table(title=grid.title, title_justify="left", show_lines=False)
+    for index, header in enumerate(grid.headers):
+        table.add_column(
+            header,
+            justify="right" if index in grid.right else "left",
+            no_wrap=index in grid.nowrap,
+        )
+    for index, (row, style) in enumerate(zip(grid.rows, grid.styles, strict=True)):
+        table.add_row(
+            *(Text(cell) for cell in row), style=STYLES.get(style), end_section=index in grid.breaks
+        )
+    return table
+
+
+def _markdown(grid: Grid) -> str:
+    def cell(text: str, style: str) -> str:
+        text = text.replace("|", "\\|").replace("\n", "<br>")
+        return (
+            f"**{text}**"
+            if text and style in ("group", "total")
+            else (f"*{text}*" if text and style == "subtotal" else text)
+        )
+
+    lines = [f"### {grid.title}", ""]
+    lines.append("| " + " | ".join(grid.headers) + " |")
+    lines.append(
+        "|" + "|".join("---:" if i in grid.right else "---" for i in range(len(grid.headers))) + "|"
+    )
+    for row, style in zip(grid.rows, grid.styles, strict=True):
+        lines.append("| " + " | ".join(cell(c, style) for c in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --- records for json and csv -----------------------------------------------------------
+
+LISTING_EXCLUDES = ("created_at", "updated_at")
+
+
+def _record_dict(data: Any, exclude: Sequence[str] = ()) -> dict[str, Any]:
+    values = dataclasses.asdict(data)
+    return {k: v for k, v in values.items() if k not in exclude}
+
+
+def _records(data: Any) -> list[dict[str, Any]]:
+    from .reports import HandoverReport, Summary, TrainingList
+
+    if isinstance(data, TrainingList):
+        return [_record_dict(t, LISTING_EXCLUDES) for t in data.trainings]
+    if isinstance(data, HandoverReport):
+        return [_record_dict(h, LISTING_EXCLUDES) for h in data.handovers]
+    if isinstance(data, Summary):
+        return [_record_dict(r) for r in data.rows]
+    return [_record_dict(data)]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _csv(records: list[dict[str, Any]], headers: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    for record in records:
+        writer.writerow([csv_cell(key, record.get(key)) for key in headers])
+    return buffer.getvalue()
+
+
+def _csv_headers(data: Any) -> list[str]:
+    from .reports import HandoverReport, HandoverRow, Summary, SummaryRow, TrainingList, TrainingRow
+
+    row_type: Any = {
+        TrainingList: TrainingRow,
+        HandoverReport: HandoverRow,
+        Summary: SummaryRow,
+    }.get(type(data), type(data))
+    names = [f.name for f in dataclasses.fields(row_type)]
+    return [n for n in names if n not in LISTING_EXCLUDES or row_type is type(data)]
+
+
+# --- the one place a format is chosen ---------------------------------------------------
+
+
+def report(
+    data: TrainingList | HandoverReport | Summary | RecordView | ProjectView, fmt: str
+) -> None:
+    """Write a report to stdout in ``fmt`` (one of FORMATS)."""
+    from .reports import HandoverReport, Summary, TrainingList
+
+    if fmt == "json":
+        listing = isinstance(data, (TrainingList, HandoverReport, Summary))
+        payload: Any = _records(data) if listing else _records(data)[0]
+        sys.stdout.write(
+            json.dumps(payload, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+        )
+    elif fmt == "csv":
+        sys.stdout.write(_csv(_records(data), _csv_headers(data)))
+    elif fmt == "markdown":
+        sys.stdout.write(_markdown(_grid(data)))
+    else:
+        stdout().print(_rich_table(_grid(data)))
+
+
+def chart(summary: Summary) -> None:
+    """Bars of trainings, participants and deliveries per quarter, scaled to the largest."""
+    rows = summary.rows
+    table = Table(title="Activity per quarter", title_justify="left", box=None, pad_edge=False)
+    table.add_column("Period")
+    measures = (
+        ("Trainings", "cyan", [r.trainings for r in rows]),
+        ("Participants", "green", [r.participants for r in rows]),
+        ("Deliveries", "magenta", [r.deliveries for r in rows]),
+    )
+    for name, _, _ in measures:
+        table.add_column(name)
+    scales = [max(values, default=0) or 1 for _, _, values in measures]
+    width = CHART_WIDTH // len(measures)
+    for index, row in enumerate(rows):
+        cells = []
+        for (_, colour, values), scale in zip(measures, scales, strict=True):
+            value = values[index]
+            bar = "█" * max(1 if value else 0, round(width * value / scale))
+            cells.append(Text(bar, style=colour) + Text(f" {value}" if value else " ·"))
+        table.add_row(row.period, *cells)
+    stdout().print(table)
