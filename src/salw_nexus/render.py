@@ -228,7 +228,8 @@ def _display(key: str, value: Any) -> str:
     if isinstance(value, list):
         if value and isinstance(value[0], dict):
             return "\n".join(
-                "; ".join(f"{k}: {_display(k, v)}" for k, v in entry.items()) for entry in value
+                "; ".join(f"{k}: {_display(k, v)}" for k, v in entry.items() if _display(k, v))
+                for entry in value
             )
         return "; ".join(str(v) for v in value)
     return str(value)
