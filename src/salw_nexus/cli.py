@@ -215,6 +215,29 @@ AgencyOption = Annotated[
 ProjectOption = Annotated[str | None, typer.Option("--project", "-p", help="Project id.")]
 
 
+def _listing(
+    ctx: typer.Context,
+    service: str,
+    fmt: OutputFormat,
+    country: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    quarter: str | None,
+    agency: str | None,
+    project: str | None,
+) -> None:
+    """The body shared by the listings: filters -> one report service -> one render."""
+    from . import db, render, reports
+
+    filters = reports.make_filters(
+        country=country, date_from=date_from, date_to=date_to, quarter=quarter,
+        agency=agency, project=project,
+    )  # fmt: skip
+    with db.session_scope(_state(ctx).db) as session:
+        data = getattr(reports, service)(session, filters=filters)
+    render.report(data, fmt.value)
+
+
 @app.command()
 def trainings(
     ctx: typer.Context,
@@ -227,15 +250,7 @@ def trainings(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List trainings by start date."""
-    from . import db, render, reports
-
-    filters = reports.make_filters(
-        country=country, date_from=date_from, date_to=date_to, quarter=quarter,
-        agency=agency, project=project,
-    )  # fmt: skip
-    with db.session_scope(_state(ctx).db) as session:
-        data = reports.list_trainings(session, filters=filters)
-    render.report(data, fmt.value)
+    _listing(ctx, "list_trainings", fmt, country, date_from, date_to, quarter, agency, project)
 
 
 def handovers(
@@ -249,15 +264,7 @@ def handovers(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List deliveries grouped by country, with a subtotal per country."""
-    from . import db, render, reports
-
-    filters = reports.make_filters(
-        country=country, date_from=date_from, date_to=date_to, quarter=quarter,
-        agency=agency, project=project,
-    )  # fmt: skip
-    with db.session_scope(_state(ctx).db) as session:
-        data = reports.list_handovers(session, filters=filters)
-    render.report(data, fmt.value)
+    _listing(ctx, "list_handovers", fmt, country, date_from, date_to, quarter, agency, project)
 
 
 app.command("handovers")(handovers)

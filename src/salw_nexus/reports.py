@@ -117,42 +117,40 @@ def _agency_matches(needle: str) -> Any:
     return AGENCY.c.search_key.contains(needle, autoescape=True)
 
 
+def _filter_common(query: Select[Any], filters: Filters, table: Table, date: str) -> Select[Any]:
+    """Id, country, dates (on ``date``) and project: the same for every kind."""
+    columns = table.c
+    if filters.record_id is not None:
+        query = query.where(columns.id == filters.record_id)
+    if filters.country:
+        query = query.where(columns.country == filters.country)
+    if filters.start:
+        query = query.where(columns[date] >= filters.start)
+    if filters.end:
+        query = query.where(columns[date] <= filters.end)
+    if filters.project:
+        query = query.where(columns.project_id == filters.project)
+    return query
+
+
 def _filter_trainings(query: Select[Any], filters: Filters) -> Select[Any]:
+    """Trainings by start date; ``--agency`` matches any agency represented."""
     from sqlalchemy import exists, select
 
-    t = TRAINING.c
-    if filters.record_id is not None:
-        query = query.where(t.id == filters.record_id)
-    if filters.country:
-        query = query.where(t.country == filters.country)
-    if filters.start:
-        query = query.where(t.start >= filters.start)
-    if filters.end:
-        query = query.where(t.start <= filters.end)
-    if filters.project:
-        query = query.where(t.project_id == filters.project)
+    query = _filter_common(query, filters, TRAINING, "start")
     if filters.agency:
         represented = (
             select(LINK.c.training_id)
             .join(AGENCY, AGENCY.c.id == LINK.c.agency_id)
-            .where(LINK.c.training_id == t.id, _agency_matches(filters.agency))
+            .where(LINK.c.training_id == TRAINING.c.id, _agency_matches(filters.agency))
         )
         query = query.where(exists(represented))
     return query
 
 
 def _filter_deliveries(query: Select[Any], filters: Filters) -> Select[Any]:
-    d = DELIVERY.c
-    if filters.record_id is not None:
-        query = query.where(d.id == filters.record_id)
-    if filters.country:
-        query = query.where(d.country == filters.country)
-    if filters.start:
-        query = query.where(d.date >= filters.start)
-    if filters.end:
-        query = query.where(d.date <= filters.end)
-    if filters.project:
-        query = query.where(d.project_id == filters.project)
+    """Deliveries by date; ``--agency`` matches the recipient (the query joins AGENCY)."""
+    query = _filter_common(query, filters, DELIVERY, "date")
     if filters.agency:
         query = query.where(_agency_matches(filters.agency))
     return query
