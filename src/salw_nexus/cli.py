@@ -183,6 +183,37 @@ def export(
 # --- listings and summaries -------------------------------------------------------------
 
 
+def _complete_country(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion for --country: ISO codes and English names."""
+    import pycountry
+
+    # Offer the form being typed: shells keep only candidates that extend the word.
+    prefix = incomplete.casefold()
+    lower = incomplete.islower()
+    matches = [
+        (c.alpha_2.lower() if lower else c.alpha_2, c.name)
+        for c in pycountry.countries
+        if c.alpha_2.casefold().startswith(prefix)
+    ]
+    matches += [
+        (c.name, c.alpha_2) for c in pycountry.countries if c.name.casefold().startswith(prefix)
+    ]
+    return sorted(matches)[:50]
+
+
+def _complete_agency(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for --agency: the names already in the store."""
+    from . import db, models, store
+
+    try:
+        with db.session_scope(ctx.find_root().params.get("db")) as session:
+            names = store.known_agencies(session)
+    except Exception:  # completion must never fail loudly
+        return []
+    needle = models.search_key(incomplete)
+    return [name for name in names if needle in models.search_key(name)]
+
+
 class OutputFormat(str, Enum):
     table = "table"
     csv = "csv"
@@ -197,7 +228,13 @@ FormatOption = Annotated[
     ),
 ]
 CountryOption = Annotated[
-    str | None, typer.Option("--country", "-c", help="ISO code (KG, KGZ) or English name.")
+    str | None,
+    typer.Option(
+        "--country",
+        "-c",
+        help="ISO code (KG, KGZ) or English name.",
+        autocompletion=_complete_country,
+    ),
 ]
 FromOption = Annotated[
     str | None, typer.Option("--from", help="On or after this date (YYYY-MM-DD).")
@@ -209,7 +246,10 @@ QuarterOption = Annotated[
 AgencyOption = Annotated[
     str | None,
     typer.Option(
-        "--agency", "-a", help="Part of an agency name, any case or script (мвд finds МВД)."
+        "--agency",
+        "-a",
+        help="Part of an agency name, any case or script (мвд finds МВД).",
+        autocompletion=_complete_agency,
     ),
 ]
 ProjectOption = Annotated[str | None, typer.Option("--project", "-p", help="Project id.")]
@@ -331,6 +371,329 @@ def show(
     with db.session_scope(_state(ctx).db) as session:
         data = reports.show_record(session, record_id=record_id)
     render.report(data, fmt.value)
+
+
+# --- recording from the command line ----------------------------------------------------
+
+
+def _interactive(no_input: bool) -> bool:
+    return not no_input and sys.stdin.isatty()
+
+
+NoInputOption = Annotated[
+    bool, typer.Option("--no-input", help="Never prompt: fail if a required option is missing.")
+]
+IdOption = Annotated[
+    str | None,
+    typer.Option("--id", help="The record's id (default: made from country, date, title)."),
+]
+TitleOption = Annotated[str | None, typer.Option("--title", help="The course title.")]
+RecordCountryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--country", "-c", help="ISO code or English name.", autocompletion=_complete_country
+    ),
+]
+CityOption = Annotated[str | None, typer.Option("--city")]
+StartOption = Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="Last day, YYYY-MM-DD.")]
+CountOption = Annotated[int | None, typer.Option(help="A whole number.")]
+ApproximateOption = Annotated[
+    bool | None,
+    typer.Option("--approximate/--exact", help='Participants is a lower bound ("over 16").'),
+]
+AgenciesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agency",
+        "-a",
+        help="Agency represented; repeat for each.",
+        autocompletion=_complete_agency,
+    ),
+]
+AudienceOption = Annotated[list[str] | None, typer.Option("--audience", help="Repeat for each.")]
+TopicOption = Annotated[list[str] | None, typer.Option("--topic", help="Repeat for each.")]
+OrganiserOption = Annotated[list[str] | None, typer.Option("--organiser", help="Repeat for each.")]
+RecordProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", "-p", help="Project id (default: the store's only project)."),
+]
+SourceOption = Annotated[str | None, typer.Option("--source", help="Where the facts come from.")]
+NotesOption = Annotated[str | None, typer.Option("--notes")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Day of the handover, YYYY-MM-DD.")]
+UnitOption = Annotated[str | None, typer.Option("--unit", help="The receiving department.")]
+ItemOption = Annotated[
+    list[str] | None,
+    typer.Option("--item", help='What was handed over, "NAME[:QTY]"; repeat for each.'),
+]
+OfficialOption = Annotated[
+    list[str] | None,
+    typer.Option("--official", help='An official present, "NAME[:TITLE]"; repeat for each.'),
+]
+PurposeOption = Annotated[str | None, typer.Option("--purpose")]
+
+
+def _known(db_option: str | None, country: Any = None) -> tuple[list[str], list[str]]:
+    """Countries in the store, and agency names (of ``country`` when it is a known one)."""
+    from . import db, store
+    from .countries import UnknownCountry, to_alpha2
+
+    try:
+        code = to_alpha2(str(country)) if country else None
+    except UnknownCountry:
+        code = None
+    with db.session_scope(db_option) as session:
+        return store.known_countries(session), store.known_agencies(session, country=code)
+
+
+def _prompt_missing(kind: str, data: dict[str, Any], db_option: str | None) -> None:
+    """Ask for each missing required field, offering what the store knows; re-ask until valid."""
+    from . import entry, render
+
+    for name in entry.missing(kind, data):
+        countries, agencies = _known(db_option, data.get("country"))
+        if name == "country" and countries:
+            render.message(f"countries in the store: {', '.join(countries)}")
+        if name == "agency" and agencies:
+            render.message(f"agencies in the store: {'; '.join(agencies)}")
+        while True:
+            answer = typer.prompt(entry.option_name(name).lstrip("-").capitalize())
+            value: Any = [entry.parse_item(answer)] if name == "items" else answer
+            problem = entry.check_field(entry.MODELS[kind], data, name, value)
+            if problem is None:
+                data[name] = value
+                break
+            render.message(f"{entry.option_name(name)}: {problem}")
+
+
+def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) -> None:
+    """The body shared by add-training and add-delivery."""
+    from . import db, entry, render, store
+
+    data = entry.given(values)
+    interactive = _interactive(no_input)
+    absent = entry.missing(kind, data)
+    if absent and not interactive:
+        options = ", ".join(entry.option_name(name) for name in absent)
+        raise UsageError(
+            f"missing {options}",
+            hint="Give them as options, or run on a terminal without --no-input to be asked.",
+        )
+    if absent:
+        _prompt_missing(kind, data, _state(ctx).db)
+    generated = "id" not in data
+    if generated:
+        data["id"] = entry.suggest_id(kind, data)
+    record = entry.build(entry.MODELS[kind], data)
+    if interactive:
+        render.preview(record)
+        if not typer.confirm(
+            f"Save this {'training' if kind == 'trainings' else 'delivery'}?", default=True
+        ):
+            render.message("nothing was saved")
+            raise typer.Exit(1)
+    with db.session_scope(_state(ctx).db, writer=True) as session:
+        if generated:
+            record = record.model_copy(
+                update={"id": store.unique_id(session, base=record.id, kind=kind)}
+            )
+        stored = store.add_record(session, record=record)
+    typer.echo(stored.id)
+    render.message(f"added {'training' if kind == 'trainings' else 'delivery'} {stored.id}")
+
+
+@app.command("add-training")
+def add_training(
+    ctx: typer.Context,
+    record_id: IdOption = None,
+    title: TitleOption = None,
+    country: RecordCountryOption = None,
+    city: CityOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    participants: CountOption = None,
+    approximate: ApproximateOption = None,
+    female: CountOption = None,
+    male: CountOption = None,
+    agency: AgenciesOption = None,
+    audience: AudienceOption = None,
+    topic: TopicOption = None,
+    organiser: OrganiserOption = None,
+    project: RecordProjectOption = None,
+    source: SourceOption = None,
+    notes: NotesOption = None,
+    no_input: NoInputOption = False,
+) -> None:
+    """Record a training; prompts for missing required fields on a terminal."""
+    _add(
+        ctx,
+        "trainings",
+        {
+            "id": record_id,
+            "title": title,
+            "country": country,
+            "city": city,
+            "start": start,
+            "end": end,
+            "participants": participants,
+            "approximate": approximate,
+            "female": female,
+            "male": male,
+            "agencies": agency,
+            "audience": audience,
+            "topics": topic,
+            "organisers": organiser,
+            "project": project,
+            "source": source,
+            "notes": notes,
+        },
+        no_input,
+    )
+
+
+@app.command("add-delivery")
+def add_delivery(
+    ctx: typer.Context,
+    record_id: IdOption = None,
+    date: DateOption = None,
+    country: RecordCountryOption = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            "--agency", "-a", help="The receiving ministry.", autocompletion=_complete_agency
+        ),
+    ] = None,
+    unit: UnitOption = None,
+    item: ItemOption = None,
+    official: OfficialOption = None,
+    purpose: PurposeOption = None,
+    project: RecordProjectOption = None,
+    source: SourceOption = None,
+    notes: NotesOption = None,
+    no_input: NoInputOption = False,
+) -> None:
+    """Record a handover of equipment; prompts for missing required fields on a terminal."""
+    from . import entry
+
+    _add(
+        ctx,
+        "deliveries",
+        {
+            "id": record_id,
+            "date": date,
+            "country": country,
+            "agency": agency,
+            "unit": unit,
+            "items": [entry.parse_item(i) for i in item] if item else None,
+            "officials": [entry.parse_official(o) for o in official] if official else None,
+            "purpose": purpose,
+            "project": project,
+            "source": source,
+            "notes": notes,
+        },
+        no_input,
+    )
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    record_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The training or delivery to change.")
+    ],
+    title: TitleOption = None,
+    country: RecordCountryOption = None,
+    city: CityOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    participants: CountOption = None,
+    approximate: ApproximateOption = None,
+    female: CountOption = None,
+    male: CountOption = None,
+    agency: AgenciesOption = None,
+    audience: AudienceOption = None,
+    topic: TopicOption = None,
+    organiser: OrganiserOption = None,
+    date: DateOption = None,
+    unit: UnitOption = None,
+    item: ItemOption = None,
+    official: OfficialOption = None,
+    purpose: PurposeOption = None,
+    project: RecordProjectOption = None,
+    source: SourceOption = None,
+    notes: NotesOption = None,
+) -> None:
+    """Change fields of a record (list options replace the list; "" clears a field)."""
+    from . import db, entry, models, render, store
+
+    changes = entry.given(
+        {
+            "title": title,
+            "country": country,
+            "city": city,
+            "start": start,
+            "end": end,
+            "participants": participants,
+            "approximate": approximate,
+            "female": female,
+            "male": male,
+            "audience": audience,
+            "topics": topic,
+            "organisers": organiser,
+            "date": date,
+            "unit": unit,
+            "purpose": purpose,
+            "project": project,
+            "source": source,
+            "notes": notes,
+            "items": [entry.parse_item(i) if i else i for i in item] if item else None,
+            "officials": [entry.parse_official(o) if o else o for o in official]
+            if official
+            else None,
+        }
+    )
+    if not changes and not agency:
+        raise UsageError("nothing to change", hint="Give the fields to change as options.")
+    with db.session_scope(_state(ctx).db, writer=True) as session:
+        before = store.get_record(session, record_id=record_id)
+        if isinstance(before, models.ProjectIn):
+            raise UsageError(f"{record_id!r} is a project; edit projects in a record file")
+        if agency:
+            if isinstance(before, models.DeliveryIn):
+                if len(agency) > 1:
+                    raise UsageError("--agency: a delivery has one recipient agency")
+                changes["agency"] = agency[0]
+            else:
+                changes["agencies"] = agency
+        after = entry.merge(before, changes)
+        if after != before:
+            store.update_record(session, record=after)
+    render.changes(before, after)
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="The record to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a training, delivery or (unused) project."""
+    from . import db, render, store
+
+    if not yes:
+        if not _interactive(False):
+            raise UsageError(
+                f"removing {record_id!r} needs confirmation", hint="Give --yes to remove it."
+            )
+        with db.session_scope(_state(ctx).db) as session:
+            record = store.get_record(session, record_id=record_id)
+        render.preview(record)
+        if not typer.confirm(f"Remove {record_id}?", default=False):
+            render.message("nothing was removed")
+            raise typer.Exit(1)
+    with db.session_scope(_state(ctx).db, writer=True) as session:
+        kind = store.remove_record(session, record_id=record_id)
+    render.message(f"removed {kind.rstrip('s').replace('ie', 'y')} {record_id}")
 
 
 # --- the store --------------------------------------------------------------------------

@@ -137,12 +137,26 @@ def make_engine(location: StoreLocation, *, writer: bool = False) -> Engine:
     return create_engine(location.url, pool_pre_ping=True)
 
 
-def ensure_schema(engine: Engine) -> None:
+def ensure_schema(engine: Engine, location: StoreLocation) -> None:
+    """Create the tables on first use.
+
+    Checked cheaply first; created inside a writer's transaction (``BEGIN IMMEDIATE`` on
+    SQLite), so that two processes opening a new store at once queue instead of racing.
+    """
+    from sqlalchemy import inspect
     from sqlmodel import SQLModel
 
-    from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    from . import models  # registers the tables on SQLModel.metadata
 
-    SQLModel.metadata.create_all(engine)
+    last_table = models.Official.__tablename__
+    if inspect(engine).has_table(last_table):
+        return
+    writer = make_engine(location, writer=True) if location.is_sqlite else engine
+    try:
+        SQLModel.metadata.create_all(writer)
+    finally:
+        if writer is not engine:
+            writer.dispose()
 
 
 @contextmanager
@@ -157,7 +171,7 @@ def session_scope(db: str | None, *, writer: bool = False) -> Iterator[Session]:
     location = locate(db)
     engine = make_engine(location, writer=writer)
     try:
-        ensure_schema(engine)
+        ensure_schema(engine, location)
         with Session(engine) as session, session.begin():
             yield session
     except DBAPIError as exc:

@@ -174,7 +174,7 @@ class _YamlWalker:
         if tag.endswith(":str"):
             return event.value
         if tag.endswith(":int") and not CANONICAL_INT.fullmatch(event.value):
-            # 012, +5, 0o17, 0x1F: kept as text, so a count field refuses it (see _describe)
+            # 012, +5, 0o17, 0x1F: kept as text, so a count field refuses it (see describe_error)
             # while a text field such as `city` takes what was written.
             return AmbiguousNumber(event.value)
         node = yaml.ScalarNode(tag, event.value)
@@ -438,7 +438,7 @@ _MESSAGES = {
 }
 
 
-def _describe(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "value_error":
         return str(error["ctx"]["error"])
@@ -484,7 +484,7 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
             loc = tuple(error["loc"])
             line = raw.locate(loc)
             field = f", field '{_field_name(loc)}'" if loc else ""
-            problems.append(f"{label}:{line}: {who}{field}: {_describe(error, model)}")
+            problems.append(f"{label}:{line}: {who}{field}: {describe_error(error, model)}")
         return None
     line = raw.line
     return Parsed(record, label, (lambda: line) if line else (lambda: raw.locate(())))

@@ -31,6 +31,8 @@ from rich.text import Text
 from .records import csv_cell
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .records import RecordSet
     from .reports import (
         HandoverReport,
@@ -282,6 +284,32 @@ def _markdown(grid: Grid) -> str:
     for row, style in zip(grid.rows, grid.styles, strict=True):
         lines.append("| " + " | ".join(cell(c, style) for c in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def preview(record: BaseModel) -> None:
+    """An input model as the record it will be stored as (before add, remove)."""
+    kind = type(record).__name__.removesuffix("In").lower()
+    grid = Grid(title=f"{kind} {getattr(record, 'id', '')}", headers=["Field", "Value"], nowrap={0})
+    for key, value in record.model_dump().items():
+        grid.add([key, _display(key, value)])
+    stdout().print(_rich_table(grid))
+
+
+def changes(before: BaseModel, after: BaseModel) -> None:
+    """What an edit changed, field by field (before → after)."""
+    old, new = before.model_dump(), after.model_dump()
+    changed = [key for key in new if old.get(key) != new[key]]
+    if not changed:
+        message(f"{getattr(after, 'id', '')}: nothing changed")
+        return
+    grid = Grid(
+        title=f"changed {getattr(after, 'id', '')}",
+        headers=["Field", "Before", "After"],
+        nowrap={0},
+    )
+    for key in changed:
+        grid.add([key, _display(key, old.get(key)), _display(key, new[key])])
+    stdout().print(_rich_table(grid))
 
 
 # --- records for json and csv -----------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import RecordError
+from .errors import NotFoundError, RecordError
 from .records import KINDS, SINGULAR, Parsed, RecordSet
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def _check_projects(session: Session, records: RecordSet) -> None:
     stored = set(session.scalars(select(table.c.id).where(table.c.id.in_(named))))
     problems = [
         f"{p.where}: {SINGULAR[kind]} {p.record.id!r}, field 'project': unknown project "
-        f"{p.record.project!r}; add it under 'projects:' or load the file that defines it"
+        f"{p.record.project!r}; define it under 'projects:' in a record file and load that"
         for kind, p in referencing
         if p.record.project not in stored
     ]
@@ -290,8 +290,8 @@ def load_records(session: Session, *, records: RecordSet, dry_run: bool = False)
     return result
 
 
-def export_records(session: Session) -> RecordSet:
-    """The whole store as validated records, in a stable order (by date, then id)."""
+def export_records(session: Session, *, record_id: str | None = None) -> RecordSet:
+    """The whole store (or the records with one id) as validated records, by date then id."""
     from sqlalchemy import select
 
     from .models import (
@@ -313,7 +313,12 @@ def export_records(session: Session) -> RecordSet:
     agency, link = _table(Agency), _table(TrainingAgency)
     item, official = _table(DeliveryItem), _table(Official)
 
-    for row in session.execute(select(project).order_by(project.c.id)).mappings():
+    def only(query: Any, table: Table, id_column: Any = None) -> Any:
+        if record_id is None:
+            return query
+        return query.where((table.c.id if id_column is None else id_column) == record_id)
+
+    for row in session.execute(only(select(project), project).order_by(project.c.id)).mappings():
         result.projects.append(Parsed(ProjectIn.model_validate(_strip_meta(row)), label))
 
     agencies_of: dict[str, list[str]] = defaultdict(list)
@@ -322,29 +327,29 @@ def export_records(session: Session) -> RecordSet:
         .join(agency, agency.c.id == link.c.agency_id)
         .order_by(link.c.training_id, link.c.position)
     )
-    for training_id, name in session.execute(query):
+    for training_id, name in session.execute(only(query, link, link.c.training_id)):
         agencies_of[training_id].append(name)
-    for row in session.execute(
-        select(training).order_by(training.c.start, training.c.id)
-    ).mappings():
+    query = only(select(training), training).order_by(training.c.start, training.c.id)
+    for row in session.execute(query).mappings():
         data = _strip_meta(row)
         data["project"] = data.pop("project_id")
         data["agencies"] = agencies_of.get(row["id"], [])
         result.trainings.append(Parsed(TrainingIn.model_validate(data), label))
 
     items_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in session.execute(
-        select(item).order_by(item.c.delivery_id, item.c.position)
-    ).mappings():
+    query = only(select(item), item, item.c.delivery_id)
+    for row in session.execute(query.order_by(item.c.delivery_id, item.c.position)).mappings():
         items_of[row["delivery_id"]].append(
             {"name": row["name"], "quantity": row["quantity"], "value_usd": row["value_usd"]}
         )
     officials_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    query = select(official).order_by(official.c.delivery_id, official.c.position)
-    for row in session.execute(query).mappings():
+    query = only(select(official), official, official.c.delivery_id)
+    for row in session.execute(
+        query.order_by(official.c.delivery_id, official.c.position)
+    ).mappings():
         officials_of[row["delivery_id"]].append({"name": row["name"], "title": row["title"]})
     query = (
-        select(delivery, agency.c.name.label("agency_name"))
+        only(select(delivery, agency.c.name.label("agency_name")), delivery)
         .join(agency, agency.c.id == delivery.c.agency_id)
         .order_by(delivery.c.date, delivery.c.id)
     )
@@ -374,3 +379,133 @@ def count_records(session: Session) -> dict[str, int]:
         kind: int(session.scalar(select(func.count()).select_from(_table(model))) or 0)
         for kind, model in tables.items()
     }
+
+
+# --- one record at a time (the add, edit and remove commands) ---------------------------
+
+COMMAND_LINE = "command line"
+
+
+def get_record(session: Session, *, record_id: str) -> ProjectIn | TrainingIn | DeliveryIn:
+    """The record with this id, as its input model (what ``edit`` starts from)."""
+    found = export_records(session, record_id=record_id)
+    for kind in ("trainings", "deliveries", "projects"):
+        records: list[Parsed[Any]] = getattr(found, kind)
+        if records:
+            record: ProjectIn | TrainingIn | DeliveryIn = records[0].record
+            return record
+    raise NotFoundError(
+        f"no training, delivery or project has the id {record_id!r}",
+        hint="`nexus trainings` and `nexus handovers` list the ids.",
+    )
+
+
+def _kind_of(record: TrainingIn | DeliveryIn) -> str:
+    from .models import TrainingIn
+
+    return "trainings" if isinstance(record, TrainingIn) else "deliveries"
+
+
+def _exists(session: Session, kind: str, record_id: str) -> bool:
+    from sqlalchemy import select
+
+    from .models import Delivery, Training
+
+    table = _table(Training if kind == "trainings" else Delivery)
+    return session.scalar(select(table.c.id).where(table.c.id == record_id)) is not None
+
+
+def _write_one(session: Session, record: TrainingIn | DeliveryIn) -> LoadResult:
+    kind = _kind_of(record)
+    records = RecordSet(source=COMMAND_LINE)
+    getattr(records, kind).append(Parsed(record, COMMAND_LINE))
+    return load_records(session, records=records)
+
+
+def only_project(session: Session) -> str | None:
+    """The id of the store's project when it has exactly one (the default for new records)."""
+    from sqlalchemy import select
+
+    from .models import Project
+
+    ids = session.scalars(select(_table(Project).c.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
+
+
+def add_record(session: Session, *, record: TrainingIn | DeliveryIn) -> TrainingIn | DeliveryIn:
+    """Add one new record; an id that exists already is refused. Returns what was stored."""
+    kind = _kind_of(record)
+    if _exists(session, kind, record.id):
+        raise RecordError(
+            [f"--id: a {SINGULAR[kind]} with the id {record.id!r} exists already"],
+            hint="Choose another --id (or leave it out to have one made), or use `nexus edit`.",
+        )
+    if record.project is None:
+        record = record.model_copy(update={"project": only_project(session)})
+    _write_one(session, record)
+    return record
+
+
+def update_record(session: Session, *, record: TrainingIn | DeliveryIn) -> None:
+    """Replace a stored record by a new version with the same id (``created_at`` is kept)."""
+    _write_one(session, record)
+
+
+def unique_id(session: Session, *, base: str, kind: str) -> str:
+    """``base``, or ``base-2``, ``base-3`` ... whichever is free (inside the caller's lock)."""
+    candidate, number = base, 1
+    while _exists(session, kind, candidate):
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def remove_record(session: Session, *, record_id: str) -> str:
+    """Delete a training or delivery (with its agencies, items and officials); returns its kind.
+
+    A project is removed only when no record refers to it.
+    """
+    from sqlalchemy import delete, func, select
+
+    from .models import Delivery, Project, Training
+
+    for kind, model in (("trainings", Training), ("deliveries", Delivery)):
+        table = _table(model)
+        if session.connection().execute(delete(table).where(table.c.id == record_id)).rowcount:
+            return kind
+    project = _table(Project)
+    users = sum(
+        int(session.scalar(select(func.count()).where(_table(m).c.project_id == record_id)) or 0)
+        for m in (Training, Delivery)
+    )
+    if users:
+        raise RecordError(
+            [f"project {record_id!r} still has {users} training(s) and delivery(ies)"],
+            hint="Remove or re-assign them first.",
+        )
+    if session.connection().execute(delete(project).where(project.c.id == record_id)).rowcount:
+        return "projects"
+    raise NotFoundError(f"no training, delivery or project has the id {record_id!r}")
+
+
+def known_countries(session: Session) -> list[str]:
+    """Alpha-2 codes the store already has records for."""
+    from sqlalchemy import select, union
+
+    from .models import Delivery, Training
+
+    query = union(select(_table(Training).c.country), select(_table(Delivery).c.country))
+    return sorted(session.scalars(query))
+
+
+def known_agencies(session: Session, *, country: str | None = None) -> list[str]:
+    """Agency names in the store (of one country when given), for prompts and completion."""
+    from sqlalchemy import select
+
+    from .models import Agency
+
+    table = _table(Agency)
+    query = select(table.c.name).distinct().order_by(table.c.name)
+    if country:
+        query = query.where(table.c.country == country)
+    return list(session.scalars(query))

@@ -1,0 +1,411 @@
+"""Recording from the command line: add-training, add-delivery, edit, remove.
+
+Flags through Typer's CliRunner (standard input is not a terminal there); prompts through
+a real pseudo-terminal (pexpect); two writers at once as two real processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+
+from .conftest import NEXUS_SCRIPT, Run, snapshot
+
+TRAINING = [
+    "add-training", "--title", "Countering firearms trafficking", "--country", "Kyrgyzstan",
+    "--start", "2025-05-12", "--end", "2025-05-14", "--participants", "18",
+    "--female", "7", "--male", "11", "--agency", "МВД", "--agency", "Supreme Court",
+    "--audience", "investigators", "--topic", "tracing", "--organiser", "UNODC",
+    "--source", "Mission report", "--notes", "Held in Bishkek",
+]  # fmt: skip
+
+
+def record(run: Run, record_id: str) -> dict[str, Any]:
+    result = run("show", record_id, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def test_add_training_from_flags(loaded: Run) -> None:
+    result = loaded(*TRAINING)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "kg-2025-05-12-countering-firearms-trafficking\n"  # the id, for scripts
+    assert "added training kg-2025-05-12-countering-firearms-trafficking" in result.stderr
+    stored = record(loaded, "kg-2025-05-12-countering-firearms-trafficking")
+    assert stored["country"] == "KG"
+    assert stored["project"] == "tac-nexus"  # the store's only project
+    assert (stored["participants"], stored["female"], stored["male"]) == (18, 7, 11)
+    assert stored["agencies"] == ["МВД", "Supreme Court"]
+    assert (stored["audience"], stored["topics"], stored["organisers"]) == (
+        ["investigators"], ["tracing"], ["UNODC"],
+    )  # fmt: skip
+    assert stored["created_at"] == stored["updated_at"]
+
+
+def test_generated_ids_are_unique(loaded: Run) -> None:
+    first = loaded(*TRAINING).stdout.strip()
+    second = loaded(*TRAINING).stdout.strip()
+    assert second == first + "-2"
+
+
+def test_add_delivery_with_items_and_officials(loaded: Run) -> None:
+    result = loaded(
+        "add-delivery", "--date", "2025-06-01", "--country", "TJK", "--agency", "МВД",
+        "--unit", "Expert-Forensic Department", "--item", "Laptop:5", "--item", "Printer",
+        "--item", "Microscope: digital", "--official", "Gurez Dastagul:Police Colonel",
+        "--official", "A. Person", "--purpose", "ballistics",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    stored = record(loaded, result.stdout.strip())
+    assert result.stdout.strip() == "tj-2025-06-01-laptop"
+    assert [(i["name"], i["quantity"]) for i in stored["items"]] == [
+        ("Laptop", 5), ("Printer", None), ("Microscope: digital", None),
+    ]  # fmt: skip
+    assert stored["officials"] == [
+        {"name": "Gurez Dastagul", "title": "Police Colonel"},
+        {"name": "A. Person", "title": None},
+    ]
+
+
+def test_missing_fields_without_input_are_listed_at_once(loaded: Run, db_path: Path) -> None:
+    before = snapshot(db_path)
+    result = loaded("add-training", "--title", "X", "--no-input")
+    assert result.exit_code == 2
+    assert "missing --country, --start, --end" in result.stderr
+    assert snapshot(db_path) == before
+    delivery = loaded("add-delivery", "--country", "KZ")
+    assert delivery.exit_code == 2
+    assert "missing --date, --agency, --item" in delivery.stderr
+
+
+def test_no_terminal_never_hangs(tmp_path: Path) -> None:
+    # Standard input is a pipe that stays open: a prompt would wait forever.
+    env = {**os.environ, "NEXUS_DB": str(tmp_path / "s.db")}
+    process = subprocess.Popen(
+        [str(NEXUS_SCRIPT), "add-training", "--title", "X"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "missing --country, --start, --end" in stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--start", "2025-02-30"], "--start: impossible date 2025-02-30"),
+        (["--end", "2025-05-01"], "--end: end 2025-05-01 is before start 2025-05-12"),
+        (["--female", "20"], "--female: female (20) exceeds participants (18)"),
+        (["--male", "12"], "--male: female + male (7 + 12 = 19) exceeds participants (18)"),
+        (
+            ["--country", "Tajikstan"],
+            "--country: unknown country 'Tajikstan'; did you mean 'Tajikistan' (TJ)?",
+        ),
+        (["--participants", "-1"], "--participants: must not be negative"),
+        (["--id", "Bad Id"], "--id: 'Bad Id' is not a valid id"),
+        (["--project", "nowhere"], "unknown project 'nowhere'"),
+    ],
+)
+def test_bad_values_name_the_option(
+    loaded: Run, db_path: Path, options: list[str], fragment: str
+) -> None:
+    before = snapshot(db_path)
+    result = loaded(*TRAINING, *options)
+    assert result.exit_code == 1, result.stdout
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_same_rules_as_record_files(loaded: Run, tmp_path: Path) -> None:
+    """A value `nexus load` refuses is refused here too, with the same words."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\ntrainings:\n  - {id: x, title: T, country: KG, start: 2025-05-12, end: 2025-05-14,"
+        " participants: 18, female: 20}\n"
+    )
+    from_file = loaded("load", str(bad)).stderr
+    from_flags = loaded(*TRAINING[:-4], "--female", "20", "--male", "0").stderr
+    assert "female (20) exceeds participants (18)" in from_file
+    assert "female (20) exceeds participants (18)" in from_flags
+
+
+def test_typer_refuses_a_count_that_is_not_a_number(loaded: Run) -> None:
+    result = loaded(*TRAINING, "--participants", "many")
+    assert result.exit_code == 2
+    assert "--participants" in result.stderr
+
+
+def test_duplicate_id(loaded: Run, db_path: Path) -> None:
+    before = snapshot(db_path)
+    result = loaded(*TRAINING, "--id", "kz-2022-10-firearms-trafficking")
+    assert result.exit_code == 1
+    assert (
+        "--id: a training with the id 'kz-2022-10-firearms-trafficking' exists already"
+        in result.stderr
+    )
+    assert snapshot(db_path) == before
+
+
+def test_added_records_round_trip_through_export(loaded: Run, tmp_path: Path) -> None:
+    loaded(*TRAINING)
+    loaded(
+        "add-delivery",
+        "--date",
+        "2025-06-01",
+        "--country",
+        "TJ",
+        "--agency",
+        "МВД",
+        "--item",
+        "Laptop:5",
+    )
+    loaded("edit", "tj-2025-06-01-laptop", "--official", "X Y:Major")
+    exported = tmp_path / "all.yaml"
+    assert loaded("export", "-o", str(exported)).exit_code == 0
+    again = tmp_path / "again.db"
+    load = loaded("--db", str(again), "load", str(exported))
+    assert load.exit_code == 0, load.stderr
+    assert loaded("--db", str(again), "export").stdout == exported.read_text(encoding="utf-8")
+    reload = loaded("load", str(exported))  # back into the store it came from: nothing to do
+    assert "│ trainings  │     0 │       0 │         3 │" in reload.stdout
+
+
+# --- edit ----------------------------------------------------------------------------------
+
+
+def test_edit_changes_only_the_given_fields(loaded: Run) -> None:
+    other_before = record(loaded, "kg-2022-10-firearms-trafficking")
+    before = record(loaded, "kz-2022-10-firearms-trafficking")
+    result = loaded("edit", "kz-2022-10-firearms-trafficking", "--city", "Astana", "--female", "8")
+    assert result.exit_code == 0, result.stderr
+    assert "city" in result.stdout
+    assert "Astana" in result.stdout
+    after = record(loaded, "kz-2022-10-firearms-trafficking")
+    assert (after["city"], after["female"]) == ("Astana", 8)
+    unchanged = {k for k in before if k not in ("city", "female", "updated_at")}
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
+    assert after["updated_at"] > before["updated_at"]
+    assert after["created_at"] == before["created_at"]
+    assert record(loaded, "kg-2022-10-firearms-trafficking") == other_before
+
+
+def test_edit_list_option_replaces_the_list(loaded: Run) -> None:
+    loaded("edit", "kz-2022-10-firearms-trafficking", "--agency", "Courts", "--agency", "МИД")
+    assert record(loaded, "kz-2022-10-firearms-trafficking")["agencies"] == ["Courts", "МИД"]
+
+
+def test_edit_empty_value_clears(loaded: Run) -> None:
+    loaded("edit", "tm-2025-02-10-it-equipment", "--unit", "")
+    assert record(loaded, "tm-2025-02-10-it-equipment")["unit"] is None
+
+
+def test_edit_to_an_invalid_value_leaves_the_record(loaded: Run, db_path: Path) -> None:
+    before = snapshot(db_path)
+    result = loaded("edit", "kz-2022-10-firearms-trafficking", "--end", "2022-10-01")
+    assert result.exit_code == 1
+    assert "--end: end 2022-10-01 is before start 2022-10-31" in result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_edit_checks_the_record_as_a_whole(loaded: Run) -> None:
+    loaded("edit", "kz-2022-10-firearms-trafficking", "--female", "12", "--male", "8")
+    result = loaded("edit", "kz-2022-10-firearms-trafficking", "--participants", "15")
+    assert result.exit_code == 1
+    assert "exceeds participants (15)" in result.stderr
+
+
+def test_edit_refuses_a_field_of_the_other_kind(loaded: Run) -> None:
+    result = loaded("edit", "tm-2025-02-10-it-equipment", "--participants", "3")
+    assert result.exit_code == 2
+    assert "--participants: not a field of a delivery" in result.stderr
+
+
+def test_edit_unknown_id_and_nothing_to_change(loaded: Run) -> None:
+    missing = loaded("edit", "nope", "--city", "X")
+    assert missing.exit_code == 1
+    assert "no training, delivery or project has the id 'nope'" in missing.stderr
+    nothing = loaded("edit", "kz-2022-10-firearms-trafficking")
+    assert nothing.exit_code == 2
+    assert "nothing to change" in nothing.stderr
+
+
+# --- remove --------------------------------------------------------------------------------
+
+
+def test_remove_needs_confirmation_without_a_terminal(loaded: Run, db_path: Path) -> None:
+    before = snapshot(db_path)
+    result = loaded("remove", "tm-2025-02-10-it-equipment")
+    assert result.exit_code == 2
+    assert "needs confirmation" in result.stderr
+    assert "--yes" in result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_remove_with_yes(loaded: Run, db_path: Path) -> None:
+    result = loaded("remove", "tm-2025-02-10-it-equipment", "--yes")
+    assert result.exit_code == 0
+    assert "removed delivery tm-2025-02-10-it-equipment" in result.stderr
+    assert loaded("show", "tm-2025-02-10-it-equipment").exit_code == 1
+    with sqlite3.connect(db_path) as connection:  # its items and officials went with it
+        left = connection.execute(
+            "SELECT (SELECT count(*) FROM delivery_item WHERE delivery_id LIKE 'tm-%'),"
+            " (SELECT count(*) FROM official WHERE delivery_id LIKE 'tm-%')"
+        ).fetchone()
+    assert left == (0, 0)
+
+
+def test_remove_a_project_in_use_is_refused(loaded: Run, db_path: Path) -> None:
+    before = snapshot(db_path)
+    result = loaded("remove", "tac-nexus", "--yes")
+    assert result.exit_code == 1
+    assert "project 'tac-nexus' still has 9 training(s) and delivery(ies)" in result.stderr
+    assert snapshot(db_path) == before
+
+
+# --- a real terminal -------------------------------------------------------------------------
+
+
+def spawn(db: Path, *args: str) -> pexpect.spawn[str]:
+    env = {**os.environ, "NEXUS_DB": str(db), "COLUMNS": "120", "NO_COLOR": "1"}
+    return pexpect.spawn(str(NEXUS_SCRIPT), list(args), env=env, encoding="utf-8", timeout=30)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Path:
+    db = tmp_path / "tty.db"
+    assert (
+        subprocess.run(
+            [str(NEXUS_SCRIPT), "--db", str(db), "load"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+    return db
+
+
+def test_prompts_for_missing_fields_on_a_terminal(seeded: Path) -> None:
+    child = spawn(seeded, "add-training", "--title", "Tracing course", "--participants", "12")
+    child.expect("countries in the store: KG, KZ, TJ, TM, UZ")
+    child.expect("Country: ")
+    child.sendline("Tajikstan")  # a typo: asked again, with the closest match
+    child.expect("did you mean 'Tajikistan'")
+    child.expect("Country: ")
+    child.sendline("Tajikistan")
+    child.expect("Start: ")
+    child.sendline("2025-02-30")
+    child.expect("impossible date")
+    child.expect("Start: ")
+    child.sendline("2025-09-01")
+    child.expect("End: ")
+    child.sendline("2025-09-03")
+    child.expect("tj-2025-09-01-tracing-course")  # the record is shown before it is written
+    child.expect(r"Save this training\? \[Y/n\]: ")
+    child.sendline("y")
+    child.expect("added training tj-2025-09-01-tracing-course")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    shown = subprocess.run(
+        [str(NEXUS_SCRIPT), "--db", str(seeded), "show", "tj-2025-09-01-tracing-course", "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    stored = json.loads(shown.stdout)
+    assert (stored["country"], stored["start"], stored["end"], stored["participants"]) == (
+        "TJ", "2025-09-01", "2025-09-03", 12,
+    )  # fmt: skip
+
+
+def test_delivery_prompt_offers_the_country_agencies(seeded: Path) -> None:
+    child = spawn(
+        seeded, "add-delivery", "--date", "2025-09-09", "--country", "UZ", "--item", "Laptop:2"
+    )
+    child.expect("agencies in the store: Ministry of Internal Affairs")
+    child.expect("Agency: ")
+    child.sendline("Ministry of Internal Affairs")
+    child.expect(r"Save this delivery\? \[Y/n\]: ")
+    child.sendline("n")
+    child.expect("nothing was saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+
+
+def test_remove_asks_on_a_terminal(seeded: Path) -> None:
+    before = snapshot(seeded)
+    child = spawn(seeded, "remove", "tm-2025-02-10-it-equipment")
+    child.expect(r"Remove tm-2025-02-10-it-equipment\? \[y/N\]: ")
+    child.sendline("")  # the default is no
+    child.expect("nothing was removed")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert snapshot(seeded) == before
+    child = spawn(seeded, "remove", "tm-2025-02-10-it-equipment")
+    child.expect(r"\[y/N\]: ")
+    child.sendline("y")
+    child.expect("removed delivery tm-2025-02-10-it-equipment")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+# --- two writers at once ---------------------------------------------------------------------
+
+
+def test_two_processes_adding_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"  # a new store: both processes also race to create the schema
+    script = (
+        'for i in $(seq 1 20); do "$NEXUS" add-training --id "w$W-$i" --title "Course $i" '
+        "--country KZ --start 2025-03-01 --end 2025-03-02 --no-input > /dev/null || exit 1; done"
+    )
+    env = {**os.environ, "NEXUS_DB": str(db), "NEXUS": str(NEXUS_SCRIPT)}
+    writers = [
+        subprocess.Popen(
+            ["bash", "-c", script], env={**env, "W": str(w)}, stderr=subprocess.PIPE, text=True
+        )
+        for w in (1, 2)
+    ]
+    errors = [w.communicate(timeout=300)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], errors
+    assert errors == ["".join(f"added training w{w}-{i}\n" for i in range(1, 21)) for w in (1, 2)]
+    with sqlite3.connect(db) as connection:
+        ids = {row[0] for row in connection.execute("SELECT id FROM training")}
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert ids == {f"w{w}-{i}" for w in (1, 2) for i in range(1, 21)}
+
+
+# --- shell completion ------------------------------------------------------------------------
+
+
+def complete(db: Path, words: str) -> list[str]:
+    """What Typer's bash completion offers for the last word of ``words``."""
+    env = {
+        **os.environ, "NEXUS_DB": str(db), "_NEXUS_COMPLETE": "complete_bash",
+        "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1),
+    }  # fmt: skip
+    result = subprocess.run(
+        [str(NEXUS_SCRIPT)], env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout.splitlines()
+
+
+def test_country_completion(seeded: Path) -> None:
+    assert complete(seeded, "nexus add-training --country Kaz") == ["Kazakhstan"]
+    assert complete(seeded, "nexus trainings --country tj") == ["tj"]
+    assert "KG" in complete(seeded, "nexus handovers --country K")
+
+
+def test_agency_completion_offers_names_in_the_store(seeded: Path) -> None:
+    assert complete(seeded, "nexus add-delivery --agency Min") == [
+        "Ministry of Foreign Affairs",
+        "Ministry of Internal Affairs",
+    ]
+    assert complete(seeded, "nexus trainings --agency Supr") == ["Supreme Court"]
