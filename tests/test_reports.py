@@ -453,3 +453,17 @@ def test_show_unknown_id(loaded: Run) -> None:
     result = loaded("show", "nope")
     assert result.exit_code == 1
     assert "no training, delivery or project has the id 'nope'" in result.stderr
+
+
+def test_narrow_terminal_stacks_each_row(loaded: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns the wide table would be slivers: each row becomes a block of lines."""
+    monkeypatch.setenv("COLUMNS", "80")
+    out = [line.rstrip() for line in loaded("handovers", "--country", "UZ").stdout.splitlines()]
+    assert max(len(line) for line in out) <= 80
+    assert "│ 2025-02-14  │ Recipient: Ministry of Internal Affairs — Main Expert-Forensic │" in out
+    assert any("Handed over: Digital forensic comparison microscope × 1" in line for line in out)
+    assert any("ID: uz-2025-02-14-comparison-microscope" in line for line in out)
+    assert "│ Subtotal UZ │ 2 handover(s), 1 unit(s) counted, some quantities not stated   │" in out
+    summary = loaded("summary").stdout
+    assert max(len(line.rstrip()) for line in summary.splitlines()) <= 80
+    assert "Participants: ≥36" in summary

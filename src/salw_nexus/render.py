@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json", "markdown")
 UNKNOWN = "?"
 CHART_WIDTH = 40
+MAX_WORD = 16  # a longer word may be broken rather than widen its column
+COMFORTABLE = 20  # the width below which wrapped text becomes hard to read
 
 
 def stdout() -> Console:
@@ -252,6 +255,52 @@ def _grid(data: Any) -> Grid:
 STYLES = {"group": "bold", "subtotal": "italic", "total": "bold"}
 
 
+def _fitted_table(grid: Grid, console: Console) -> Table:
+    """The grid as columns when they fit the terminal, else stacked (one block a row).
+
+    "Fit": ids and dates whole, and wrapped text with room for a few words a line. Narrower than that, a wide table turns into slivers, so each row
+    becomes its first cell and then one ``Header: value`` line per other non-empty cell.
+    """
+    if _least_width(grid) <= console.width:
+        return _rich_table(grid)
+    stacked = Table(title=grid.title, title_justify="left")
+    stacked.add_column(grid.headers[0], no_wrap=True)
+    stacked.add_column("Details")
+    for index, (row, style) in enumerate(zip(grid.rows, grid.styles, strict=True)):
+        if style == "subtotal":  # its cells are not the columns' kind of value: no labels
+            details = Text(", ").join(Text(cell) for cell in row[1:] if cell)
+        else:
+            details = Text("\n").join(
+                Text.assemble((f"{header}: ", "dim"), cell)
+                for header, cell in zip(grid.headers[1:], row[1:], strict=True)
+                if cell
+            )
+        stacked.add_row(
+            Text(row[0]), details, style=STYLES.get(style), end_section=index in grid.breaks
+        )
+    return stacked
+
+
+def _print_grid(grid: Grid) -> None:
+    console = stdout()
+    console.print(_fitted_table(grid, console))
+
+
+def _least_width(grid: Grid) -> int:
+    """Width the grid needs with every column wrapped at word boundaries, borders included."""
+    needed = 1
+    for index, header in enumerate(grid.headers):
+        cells = [header] + [row[index] for row in grid.rows]
+        if index in grid.nowrap:
+            widest = max(cell_len(line) for cell in cells for line in cell.splitlines() or [""])
+        else:  # wrapped text needs room for a few words per line, and its longest word
+            longest_cell = max(cell_len(cell) for cell in cells)
+            longest_word = max(cell_len(word) for cell in cells for word in cell.split() or [""])
+            widest = max(min(longest_cell, COMFORTABLE), min(longest_word, MAX_WORD))
+        needed += widest + 3  # padding and a border
+    return needed
+
+
 def _rich_table(grid: Grid) -> Table:
     table = Table(title=grid.title, title_justify="left", show_lines=False)
     for index, header in enumerate(grid.headers):
@@ -292,7 +341,7 @@ def preview(record: BaseModel) -> None:
     grid = Grid(title=f"{kind} {getattr(record, 'id', '')}", headers=["Field", "Value"], nowrap={0})
     for key, value in record.model_dump().items():
         grid.add([key, _display(key, value)])
-    stdout().print(_rich_table(grid))
+    _print_grid(grid)
 
 
 def changes(before: BaseModel, after: BaseModel) -> None:
@@ -309,7 +358,7 @@ def changes(before: BaseModel, after: BaseModel) -> None:
     )
     for key in changed:
         grid.add([key, _display(key, old.get(key)), _display(key, new[key])])
-    stdout().print(_rich_table(grid))
+    _print_grid(grid)
 
 
 # --- records for json and csv -----------------------------------------------------------
@@ -381,7 +430,7 @@ def report(
     elif fmt == "markdown":
         sys.stdout.write(_markdown(_grid(data)))
     else:
-        stdout().print(_rich_table(_grid(data)))
+        _print_grid(_grid(data))
 
 
 def chart(summary: Summary) -> None:
