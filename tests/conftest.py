@@ -2,18 +2,23 @@
 
 A test never touches the user's real data directory: HOME and XDG_DATA_HOME point into
 the test's temporary directory, so even the default store lands there.
+
+The store is a new SQLite file, or, when NEXUS_TEST_DATABASE_URL names a PostgreSQL
+database, that database emptied for each test: the same suite runs on both.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
 from salw_nexus.cli import app
@@ -21,8 +26,13 @@ from salw_nexus.cli import app
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "data" / "seed.yaml"
 NEXUS_SCRIPT = Path(sys.executable).parent / "nexus"
+TEST_DATABASE_URL = os.environ.get("NEXUS_TEST_DATABASE_URL")
 
 Run = Callable[..., Result]
+
+sqlite_only = pytest.mark.skipif(
+    TEST_DATABASE_URL is not None, reason="about SQLite files; this run is on PostgreSQL"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -37,16 +47,70 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("NO_COLOR", "1")
 
 
-@pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh SQLite store for the test, selected through NEXUS_DB."""
-    path = tmp_path / "store.db"
-    monkeypatch.setenv("NEXUS_DB", str(path))
-    return path
+@dataclass
+class Store:
+    """The test's store, seen from outside nexus (through SQLAlchemy, any database)."""
+
+    target: str  # what NEXUS_DB says: a path or a URL
+    path: Path | None  # the SQLite file, if it is one
+
+    def url(self) -> str:
+        return f"sqlite:///{self.path}" if self.path else self.target
+
+    def exists(self) -> bool:
+        if self.path is not None:
+            return self.path.exists()
+        query = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        return bool(self.rows(query)[0][0])
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        engine = create_engine(self.url())
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql))]
+        finally:
+            engine.dispose()
+
+    def snapshot(self) -> list[Any]:
+        """Everything the store holds, table by table: equal snapshots, unchanged store."""
+        if not self.exists():
+            return []
+        engine = create_engine(self.url())
+        try:
+            with engine.connect() as connection:
+                names = sorted(inspect(connection).get_table_names())
+                return [
+                    (name, sorted(map(repr, connection.execute(text(f'SELECT * FROM "{name}"')))))
+                    for name in names
+                ]
+        finally:
+            engine.dispose()
+
+
+def _empty_server_database(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
-def nexus(db_path: Path) -> Run:
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A new, empty store for the test, selected through NEXUS_DB."""
+    if TEST_DATABASE_URL:
+        _empty_server_database(TEST_DATABASE_URL)
+        chosen = Store(TEST_DATABASE_URL, None)
+    else:
+        chosen = Store(str(tmp_path / "store.db"), tmp_path / "store.db")
+    monkeypatch.setenv("NEXUS_DB", chosen.target)
+    return chosen
+
+
+@pytest.fixture
+def nexus(store: Store) -> Run:
     """Run the CLI in-process (Typer's CliRunner), stdout and stderr kept apart."""
     runner = CliRunner()
 
@@ -65,7 +129,7 @@ def loaded(nexus: Run) -> Run:
 
 
 def run_process(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: bytes | None = None
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed ``nexus`` console script as a real process."""
     return subprocess.run(
@@ -78,15 +142,9 @@ def run_process(
     )
 
 
-def snapshot(path: Path) -> list[str]:
-    """Everything a SQLite store holds, as SQL text: equal snapshots, unchanged store."""
-    if not path.exists():
-        return []
-    connection = sqlite3.connect(path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
+def snapshot(path: Path) -> list[Any]:
+    """Everything a SQLite store file holds (for tests that make their own store file)."""
+    return Store(str(path), path).snapshot()
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -6,10 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .conftest import SEED, Run, run_process, snapshot, write
+from .conftest import SEED, Run, Store, run_process, write
 
 
 def counts_row(stdout: str, kind: str) -> list[str]:
@@ -17,29 +18,25 @@ def counts_row(stdout: str, kind: str) -> list[str]:
     return [cell.strip() for cell in line.strip("│┃ ").split("│")]
 
 
-def test_load_prints_added_then_unchanged(nexus: Run, db_path: Path) -> None:
+def test_load_prints_added_then_unchanged(nexus: Run, store: Store) -> None:
     first = nexus("load")
     assert first.exit_code == 0, first.stderr
     assert counts_row(first.stdout, "trainings") == ["trainings", "2", "0", "0"]
     assert counts_row(first.stdout, "deliveries") == ["deliveries", "7", "0", "0"]
-    before = snapshot(db_path)
+    before = store.snapshot()
     second = nexus("load")
     assert counts_row(second.stdout, "trainings") == ["trainings", "0", "0", "2"]
     assert counts_row(second.stdout, "deliveries") == ["deliveries", "0", "0", "7"]
-    assert snapshot(db_path) == before  # loading twice changes nothing, timestamps included
+    assert store.snapshot() == before  # loading twice changes nothing, timestamps included
 
 
 def test_changed_record_is_updated_and_keeps_created_at(
-    loaded: Run, db_path: Path, tmp_path: Path
+    loaded: Run, store: Store, tmp_path: Path
 ) -> None:
-    import sqlite3
-
-    def stamps() -> tuple[str, str]:
-        with sqlite3.connect(db_path) as connection:
-            row = connection.execute(
-                "SELECT created_at, updated_at FROM training WHERE id = 'kz-2022-10-firearms-trafficking'"
-            ).fetchone()
-        return row[0], row[1]
+    def stamps() -> tuple[Any, Any]:
+        query = "SELECT created_at, updated_at FROM training WHERE id = 'kz-2022-10-firearms-trafficking'"
+        created_at, updated_at = store.rows(query)[0]
+        return created_at, updated_at
 
     created, _ = stamps()
     changed = SEED.read_text(encoding="utf-8").replace(
@@ -65,15 +62,15 @@ def test_load_never_deletes(loaded: Run, tmp_path: Path) -> None:
     assert exported["projects"][0]["title"] == "Renamed"
 
 
-def test_dry_run_writes_nothing(nexus: Run, db_path: Path) -> None:
+def test_dry_run_writes_nothing(nexus: Run, store: Store, tmp_path: Path) -> None:
     assert nexus("load").exit_code == 0
-    before = snapshot(db_path)
+    before = store.snapshot()
     changed = SEED.read_text(encoding="utf-8").replace("participants: 20", "participants: 25")
-    result = nexus("load", "--dry-run", str(write(db_path.parent, "c.yaml", changed)))
+    result = nexus("load", "--dry-run", str(write(tmp_path, "c.yaml", changed)))
     assert result.exit_code == 0
     assert counts_row(result.stdout, "trainings") == ["trainings", "0", "1", "1"]
     assert "dry run: nothing was written" in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from salw_nexus.cli import app
 
-from .conftest import Run, run_process, snapshot
+from .conftest import Run, Store, run_process, sqlite_only
 
 
 def test_default_store_is_in_the_user_data_directory(tmp_path: Path) -> None:
@@ -23,11 +23,11 @@ def test_default_store_is_in_the_user_data_directory(tmp_path: Path) -> None:
     assert path.stdout.strip() == str(expected)
 
 
-def test_db_option_wins_over_environment(nexus: Run, db_path: Path, tmp_path: Path) -> None:
+def test_db_option_wins_over_environment(nexus: Run, store: Store, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     assert nexus("--db", str(other), "load").exit_code == 0
     assert other.is_file()
-    assert not db_path.exists()
+    assert not store.exists()
 
 
 def test_tilde_is_expanded(tmp_path: Path) -> None:
@@ -69,8 +69,9 @@ def test_in_memory_store_is_refused(target: str) -> None:
     assert "lost at exit" in result.stderr
 
 
-def test_store_is_wal_with_foreign_keys(loaded: Run, db_path: Path) -> None:
-    connection = sqlite3.connect(db_path)
+@sqlite_only
+def test_store_is_wal_with_foreign_keys(loaded: Run, store: Store) -> None:
+    connection = sqlite3.connect(str(store.path))
     try:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -91,41 +92,38 @@ def test_store_is_wal_with_foreign_keys(loaded: Run, db_path: Path) -> None:
     } <= tables
 
 
-def test_agencies_are_shared_per_country_and_name(loaded: Run, db_path: Path) -> None:
-    connection = sqlite3.connect(db_path)
-    try:
-        rows = connection.execute(
-            "SELECT country, count(*) FROM agency WHERE name = 'Ministry of Internal Affairs' GROUP BY country"
-        ).fetchall()
-        # KG and KZ each have the MIA at a training and at a handover: one row per country.
-        uses = connection.execute(
-            "SELECT count(*) FROM delivery d JOIN agency a ON a.id = d.agency_id WHERE a.country = 'KG'"
-        ).fetchone()[0]
-    finally:
-        connection.close()
+def test_agencies_are_shared_per_country_and_name(loaded: Run, store: Store) -> None:
+    rows = store.rows(
+        "SELECT country, count(*) FROM agency WHERE name = 'Ministry of Internal Affairs' GROUP BY country"
+    )
+    # KG and KZ each have the MIA at a training and at a handover: one row per country.
+    uses = store.rows(
+        "SELECT count(*) FROM delivery d JOIN agency a ON a.id = d.agency_id WHERE a.country = 'KG'"
+    )
     assert dict(rows) == {"KG": 1, "KZ": 1, "TJ": 1, "TM": 1, "UZ": 1}
-    assert uses == 1
+    assert uses == [(1,)]
 
 
+@sqlite_only  # a SQLite trigger makes the database itself refuse the write
 def test_failure_inside_the_database_is_one_clear_line_and_rolls_back(
-    nexus: Run, db_path: Path, tmp_path: Path
+    nexus: Run, store: Store, tmp_path: Path
 ) -> None:
     assert nexus("load").exit_code == 0
-    connection = sqlite3.connect(db_path)
+    connection = sqlite3.connect(str(store.path))
     connection.execute(
         "CREATE TRIGGER refuse BEFORE INSERT ON delivery_item "
         "BEGIN SELECT RAISE(ABORT, 'items are frozen'); END"
     )
     connection.commit()
     connection.close()
-    before = snapshot(db_path)
+    before = store.snapshot()
     extra = tmp_path / "extra.yaml"
     extra.write_text(
         "version: 1\ntrainings:\n  - {id: t-new, title: New, country: KZ, start: 2025-01-01, end: 2025-01-01}\n"
         "deliveries:\n  - {id: d-new, date: 2025-01-02, country: KZ, agency: MIA, items: [{name: Laptop}]}\n"
     )
-    result = run_process("load", str(extra), env={"NEXUS_DB": str(db_path)})
+    result = run_process("load", str(extra), env={"NEXUS_DB": store.target})
     assert result.returncode == 1
-    assert result.stderr.startswith(f"error: store {db_path}: items are frozen")
+    assert result.stderr.startswith(f"error: store {store.path}: items are frozen")
     assert "Traceback" not in result.stderr
-    assert snapshot(db_path) == before  # the training added before the failure is gone too
+    assert store.snapshot() == before  # the training added before the failure is gone too

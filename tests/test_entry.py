@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pexpect
 import pytest
 
-from .conftest import NEXUS_SCRIPT, Run, snapshot
+from .conftest import NEXUS_SCRIPT, Run, Store, snapshot
 
 TRAINING = [
     "add-training", "--title", "Countering firearms trafficking", "--country", "Kyrgyzstan",
@@ -75,12 +74,12 @@ def test_add_delivery_with_items_and_officials(loaded: Run) -> None:
     ]
 
 
-def test_missing_fields_without_input_are_listed_at_once(loaded: Run, db_path: Path) -> None:
-    before = snapshot(db_path)
+def test_missing_fields_without_input_are_listed_at_once(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
     result = loaded("add-training", "--title", "X", "--no-input")
     assert result.exit_code == 2
     assert "missing --country, --start, --end" in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
     delivery = loaded("add-delivery", "--country", "KZ")
     assert delivery.exit_code == 2
     assert "missing --date, --agency, --item" in delivery.stderr
@@ -115,14 +114,14 @@ def test_no_terminal_never_hangs(tmp_path: Path) -> None:
     ],
 )
 def test_bad_values_name_the_option(
-    loaded: Run, db_path: Path, options: list[str], fragment: str
+    loaded: Run, store: Store, options: list[str], fragment: str
 ) -> None:
-    before = snapshot(db_path)
+    before = store.snapshot()
     result = loaded(*TRAINING, *options)
     assert result.exit_code == 1, result.stdout
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
 def test_same_rules_as_record_files(loaded: Run, tmp_path: Path) -> None:
@@ -144,15 +143,15 @@ def test_typer_refuses_a_count_that_is_not_a_number(loaded: Run) -> None:
     assert "--participants" in result.stderr
 
 
-def test_duplicate_id(loaded: Run, db_path: Path) -> None:
-    before = snapshot(db_path)
+def test_duplicate_id(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
     result = loaded(*TRAINING, "--id", "kz-2022-10-firearms-trafficking")
     assert result.exit_code == 1
     assert (
         "--id: a training with the id 'kz-2022-10-firearms-trafficking' exists already"
         in result.stderr
     )
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
 def test_added_records_round_trip_through_export(loaded: Run, tmp_path: Path) -> None:
@@ -208,12 +207,12 @@ def test_edit_empty_value_clears(loaded: Run) -> None:
     assert record(loaded, "tm-2025-02-10-it-equipment")["unit"] is None
 
 
-def test_edit_to_an_invalid_value_leaves_the_record(loaded: Run, db_path: Path) -> None:
-    before = snapshot(db_path)
+def test_edit_to_an_invalid_value_leaves_the_record(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
     result = loaded("edit", "kz-2022-10-firearms-trafficking", "--end", "2022-10-01")
     assert result.exit_code == 1
     assert "--end: end 2022-10-01 is before start 2022-10-31" in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
 def test_edit_checks_the_record_as_a_whole(loaded: Run) -> None:
@@ -241,34 +240,33 @@ def test_edit_unknown_id_and_nothing_to_change(loaded: Run) -> None:
 # --- remove --------------------------------------------------------------------------------
 
 
-def test_remove_needs_confirmation_without_a_terminal(loaded: Run, db_path: Path) -> None:
-    before = snapshot(db_path)
+def test_remove_needs_confirmation_without_a_terminal(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
     result = loaded("remove", "tm-2025-02-10-it-equipment")
     assert result.exit_code == 2
     assert "needs confirmation" in result.stderr
     assert "--yes" in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
-def test_remove_with_yes(loaded: Run, db_path: Path) -> None:
+def test_remove_with_yes(loaded: Run, store: Store) -> None:
     result = loaded("remove", "tm-2025-02-10-it-equipment", "--yes")
     assert result.exit_code == 0
     assert "removed delivery tm-2025-02-10-it-equipment" in result.stderr
     assert loaded("show", "tm-2025-02-10-it-equipment").exit_code == 1
-    with sqlite3.connect(db_path) as connection:  # its items and officials went with it
-        left = connection.execute(
-            "SELECT (SELECT count(*) FROM delivery_item WHERE delivery_id LIKE 'tm-%'),"
-            " (SELECT count(*) FROM official WHERE delivery_id LIKE 'tm-%')"
-        ).fetchone()
-    assert left == (0, 0)
+    left = store.rows(  # its items and officials went with it
+        "SELECT (SELECT count(*) FROM delivery_item WHERE delivery_id LIKE 'tm-%'),"
+        " (SELECT count(*) FROM official WHERE delivery_id LIKE 'tm-%')"
+    )
+    assert left == [(0, 0)]
 
 
-def test_remove_a_project_in_use_is_refused(loaded: Run, db_path: Path) -> None:
-    before = snapshot(db_path)
+def test_remove_a_project_in_use_is_refused(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
     result = loaded("remove", "tac-nexus", "--yes")
     assert result.exit_code == 1
     assert "project 'tac-nexus' still has 9 training(s) and delivery(ies)" in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
 # --- a real terminal -------------------------------------------------------------------------
@@ -360,13 +358,13 @@ def test_remove_asks_on_a_terminal(seeded: Path) -> None:
 # --- two writers at once ---------------------------------------------------------------------
 
 
-def test_two_processes_adding_at_once(tmp_path: Path) -> None:
-    db = tmp_path / "shared.db"  # a new store: both processes also race to create the schema
+def test_two_processes_adding_at_once(store: Store) -> None:
+    # A new store: both processes also race to create the schema.
     script = (
         'for i in $(seq 1 20); do "$NEXUS" add-training --id "w$W-$i" --title "Course $i" '
         "--country KZ --start 2025-03-01 --end 2025-03-02 --no-input > /dev/null || exit 1; done"
     )
-    env = {**os.environ, "NEXUS_DB": str(db), "NEXUS": str(NEXUS_SCRIPT)}
+    env = {**os.environ, "NEXUS_DB": store.target, "NEXUS": str(NEXUS_SCRIPT)}
     writers = [
         subprocess.Popen(
             ["bash", "-c", script], env={**env, "W": str(w)}, stderr=subprocess.PIPE, text=True
@@ -376,10 +374,10 @@ def test_two_processes_adding_at_once(tmp_path: Path) -> None:
     errors = [w.communicate(timeout=300)[1] for w in writers]
     assert [w.returncode for w in writers] == [0, 0], errors
     assert errors == ["".join(f"added training w{w}-{i}\n" for i in range(1, 21)) for w in (1, 2)]
-    with sqlite3.connect(db) as connection:
-        ids = {row[0] for row in connection.execute("SELECT id FROM training")}
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    ids = {row[0] for row in store.rows("SELECT id FROM training")}
     assert ids == {f"w{w}-{i}" for w in (1, 2) for i in range(1, 21)}
+    if store.path is not None:
+        assert store.rows("PRAGMA integrity_check") == [("ok",)]
 
 
 # --- shell completion ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Run, run_process, snapshot, write
+from .conftest import Run, Store, run_process, snapshot, write
 
 GOOD = """\
 version: 1
@@ -39,9 +39,9 @@ deliveries:
 """
 
 
-def refused(nexus: Run, db_path: Path, path: Path, *fragments: str) -> str:
+def refused(nexus: Run, store: Store, path: Path, *fragments: str) -> str:
     """Assert that load and check both refuse ``path`` with these fragments; return stderr."""
-    before = snapshot(db_path)
+    before = store.snapshot()
     assert before, "the store should hold the seed before the bad load"
     for command in ("load", "check"):
         result = nexus(command, str(path))
@@ -50,7 +50,7 @@ def refused(nexus: Run, db_path: Path, path: Path, *fragments: str) -> str:
         assert "Traceback" not in result.stderr
         for fragment in fragments:
             assert fragment in result.stderr, (command, fragment, result.stderr)
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
     return str(result.stderr)
 
 
@@ -70,29 +70,27 @@ def test_good_file_loads_and_defaults_the_only_project(loaded: Run, good: Path) 
     assert delivery["items"] == [{"name": "Microscope", "quantity": 2, "value_usd": None}]
 
 
-def test_check_writes_nothing_and_reports_counts(loaded: Run, db_path: Path, good: Path) -> None:
-    before = snapshot(db_path)
+def test_check_writes_nothing_and_reports_counts(loaded: Run, store: Store, good: Path) -> None:
+    before = store.snapshot()
     result = loaded("check", str(good))
     assert result.exit_code == 0
     assert "valid" in result.stdout
     assert "1 training" in result.stdout
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
 # --- YAML surprises ---------------------------------------------------------------------
 
 
 def test_duplicate_key_is_refused_with_both_lines(
-    loaded: Run, db_path: Path, tmp_path: Path
+    loaded: Run, store: Store, tmp_path: Path
 ) -> None:
     bad = write(
         tmp_path,
         "dup.yaml",
         GOOD.replace("    participants: 12\n", "    participants: 12\n    participants: 14\n"),
     )
-    refused(
-        loaded, db_path, bad, "dup.yaml:12:", "duplicate key 'participants'", "first at line 11"
-    )
+    refused(loaded, store, bad, "dup.yaml:12:", "duplicate key 'participants'", "first at line 11")
 
 
 def test_country_no_is_norway_not_false(loaded: Run, tmp_path: Path) -> None:
@@ -104,7 +102,7 @@ def test_country_no_is_norway_not_false(loaded: Run, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("word", ["yes", "on", "Y", "no", "off"])
 def test_yaml11_booleans_are_not_booleans(
-    loaded: Run, db_path: Path, tmp_path: Path, word: str
+    loaded: Run, store: Store, tmp_path: Path, word: str
 ) -> None:
     bad = write(
         tmp_path,
@@ -113,7 +111,7 @@ def test_yaml11_booleans_are_not_booleans(
     )
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "bool.yaml:12:",
         "field 'approximate'",
@@ -121,11 +119,11 @@ def test_yaml11_booleans_are_not_booleans(
     )
 
 
-def test_sexagesimal_is_not_a_number(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_sexagesimal_is_not_a_number(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "sexa.yaml", GOOD.replace("participants: 12", "participants: 1:20"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "sexa.yaml:11:",
         "field 'participants'",
@@ -135,12 +133,12 @@ def test_sexagesimal_is_not_a_number(loaded: Run, db_path: Path, tmp_path: Path)
 
 @pytest.mark.parametrize("number", ["012", "+12", "0o14", "0xC"])
 def test_ambiguous_numbers_are_refused(
-    loaded: Run, db_path: Path, tmp_path: Path, number: str
+    loaded: Run, store: Store, tmp_path: Path, number: str
 ) -> None:
     bad = write(tmp_path, "octal.yaml", GOOD.replace("participants: 12", f"participants: {number}"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "octal.yaml:11:",
         "field 'participants'",
@@ -148,32 +146,32 @@ def test_ambiguous_numbers_are_refused(
     )
 
 
-def test_true_is_not_a_count(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_true_is_not_a_count(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "true.yaml", GOOD.replace("participants: 12", "participants: true"))
-    refused(loaded, db_path, bad, "true.yaml:11:", "must be a whole number, got True")
+    refused(loaded, store, bad, "true.yaml:11:", "must be a whole number, got True")
 
 
 # --- dates ------------------------------------------------------------------------------
 
 
-def test_impossible_date_names_line_and_field(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_impossible_date_names_line_and_field(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "feb30.yaml", GOOD.replace("start: 2023-01-10", "start: 2022-02-30"))
-    refused(loaded, db_path, bad, "feb30.yaml:9:", "field 'start'", "impossible date 2022-02-30")
+    refused(loaded, store, bad, "feb30.yaml:9:", "field 'start'", "impossible date 2022-02-30")
 
 
 @pytest.mark.parametrize(
     "text", ["10.01.2023", "2023-1-10", "January 10, 2023", "2023-01-10T10:00:00"]
 )
-def test_non_iso_date_is_refused(loaded: Run, db_path: Path, tmp_path: Path, text: str) -> None:
+def test_non_iso_date_is_refused(loaded: Run, store: Store, tmp_path: Path, text: str) -> None:
     bad = write(tmp_path, "date.yaml", GOOD.replace("start: 2023-01-10", f"start: {text}"))
-    refused(loaded, db_path, bad, "date.yaml:9:", "field 'start'", "expected a date YYYY-MM-DD")
+    refused(loaded, store, bad, "date.yaml:9:", "field 'start'", "expected a date YYYY-MM-DD")
 
 
-def test_end_before_start(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_end_before_start(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "end.yaml", GOOD.replace("end: 2023-01-12", "end: 2023-01-09"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "end.yaml:10:",
         "field 'end'",
@@ -184,11 +182,11 @@ def test_end_before_start(loaded: Run, db_path: Path, tmp_path: Path) -> None:
 # --- fields and values ------------------------------------------------------------------
 
 
-def test_unknown_key_suggests_the_field(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_unknown_key_suggests_the_field(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "typo.yaml", GOOD.replace("    female: 5\n", "    femal: 5\n"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "typo.yaml:12:",
         "field 'femal'",
@@ -196,11 +194,11 @@ def test_unknown_key_suggests_the_field(loaded: Run, db_path: Path, tmp_path: Pa
     )
 
 
-def test_unknown_top_level_key(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_unknown_top_level_key(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "top.yaml", GOOD.replace("deliveries:", "delivery:"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "top.yaml:15:",
         "unknown top-level key 'delivery'",
@@ -208,23 +206,21 @@ def test_unknown_top_level_key(loaded: Run, db_path: Path, tmp_path: Path) -> No
     )
 
 
-def test_wrong_type(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_wrong_type(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "type.yaml", GOOD.replace("title: Demo course", "title: [Demo, course]"))
-    refused(loaded, db_path, bad, "type.yaml:7:", "field 'title'", "must be text")
+    refused(loaded, store, bad, "type.yaml:7:", "field 'title'", "must be text")
 
 
-def test_negative_count(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_negative_count(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "neg.yaml", GOOD.replace("quantity: 2", "quantity: -2"))
-    refused(
-        loaded, db_path, bad, "neg.yaml:22:", "field 'items[0].quantity'", "must not be negative"
-    )
+    refused(loaded, store, bad, "neg.yaml:22:", "field 'items[0].quantity'", "must not be negative")
 
 
-def test_female_and_male_above_participants(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_female_and_male_above_participants(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "sum.yaml", GOOD.replace("male: 7", "male: 8"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "sum.yaml:13:",
         "field 'male'",
@@ -239,12 +235,12 @@ def test_lower_bound_may_be_exceeded_by_female_and_male(loaded: Run, tmp_path: P
     assert loaded("load", str(write(tmp_path, "bound.yaml", text))).exit_code == 0
 
 
-def test_duplicate_ids(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_duplicate_ids(loaded: Run, store: Store, tmp_path: Path) -> None:
     second = "  - id: kg-2023-01-demo\n    title: Again\n    country: KG\n    start: 2023-03-01\n    end: 2023-03-01\n"
     bad = write(tmp_path, "ids.yaml", GOOD.replace("deliveries:", second + "deliveries:"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "ids.yaml:15:",
         "training id 'kg-2023-01-demo' is used twice",
@@ -252,11 +248,11 @@ def test_duplicate_ids(loaded: Run, db_path: Path, tmp_path: Path) -> None:
     )
 
 
-def test_unknown_country_suggests_closest(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_unknown_country_suggests_closest(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "country.yaml", GOOD.replace("country: TJ", "country: Tajikstan"))
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "country.yaml:18:",
         "field 'country'",
@@ -264,24 +260,24 @@ def test_unknown_country_suggests_closest(loaded: Run, db_path: Path, tmp_path: 
     )
 
 
-def test_missing_required_fields(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_missing_required_fields(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(
         tmp_path, "missing.yaml", GOOD.replace("    agency: Министерство внутренних дел\n", "")
     )
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "missing.yaml:16:",
         "delivery 'tj-2023-02-01-demo', field 'agency': is required",
     )
 
 
-def test_delivery_needs_an_item(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_delivery_needs_an_item(loaded: Run, store: Store, tmp_path: Path) -> None:
     text = GOOD.split("    items:", maxsplit=1)[0] + "    items: []\n"
     refused(
         loaded,
-        db_path,
+        store,
         write(tmp_path, "items.yaml", text),
         "items.yaml:20:",
         "field 'items'",
@@ -289,7 +285,7 @@ def test_delivery_needs_an_item(loaded: Run, db_path: Path, tmp_path: Path) -> N
     )
 
 
-def test_unknown_project_reference(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_unknown_project_reference(loaded: Run, store: Store, tmp_path: Path) -> None:
     text = GOOD.replace(
         "    title: Demo course\n", "    project: nowhere\n    title: Demo course\n"
     )
@@ -298,18 +294,18 @@ def test_unknown_project_reference(loaded: Run, db_path: Path, tmp_path: Path) -
         "proj.yaml",
         text.replace("projects:\n  - id: demo\n    title: Demo project\n", ""),
     )
-    before = snapshot(db_path)
+    before = store.snapshot()
     result = loaded("load", str(bad))
     assert result.exit_code == 1
     assert "proj.yaml:3:" in result.stderr
     assert "unknown project 'nowhere'" in result.stderr
-    assert snapshot(db_path) == before
+    assert store.snapshot() == before
 
 
-def test_all_problems_are_listed_at_once(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_all_problems_are_listed_at_once(loaded: Run, store: Store, tmp_path: Path) -> None:
     text = GOOD.replace("country: KG", "country: Atlantis").replace("quantity: 2", "quantity: -1")
     stderr = refused(
-        loaded, db_path, write(tmp_path, "many.yaml", text), "many.yaml:8:", "many.yaml:22:"
+        loaded, store, write(tmp_path, "many.yaml", text), "many.yaml:8:", "many.yaml:22:"
     )
     assert "Nothing was written." in stderr
 
@@ -329,17 +325,17 @@ trainings: *g
 """
 
 
-def test_billion_laughs_is_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_billion_laughs_is_refused(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "laughs.yaml", BILLION_LAUGHS)
     assert len(BILLION_LAUGHS) < 500
-    refused(loaded, db_path, bad, "laughs.yaml:3:", "aliases (*a) are not allowed")
+    refused(loaded, store, bad, "laughs.yaml:3:", "aliases (*a) are not allowed")
 
 
-def test_alias_inside_a_record_is_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_alias_inside_a_record_is_refused(loaded: Run, store: Store, tmp_path: Path) -> None:
     text = GOOD.replace(
         "agencies: [Ministry of Internal Affairs]", "agencies: &x [Ministry]\n    topics: *x"
     )
-    refused(loaded, db_path, write(tmp_path, "alias.yaml", text), "alias.yaml:15:", "aliases (*x)")
+    refused(loaded, store, write(tmp_path, "alias.yaml", text), "alias.yaml:15:", "aliases (*x)")
 
 
 @pytest.mark.parametrize("opener", ["[", "{a: "])
@@ -362,26 +358,24 @@ def test_pathological_nesting_neither_crashes_nor_hangs(tmp_path: Path, opener: 
 
 
 @pytest.mark.parametrize("item", ["just text", "[a, b]", "null"])
-def test_record_that_is_not_a_mapping(
-    loaded: Run, db_path: Path, tmp_path: Path, item: str
-) -> None:
+def test_record_that_is_not_a_mapping(loaded: Run, store: Store, tmp_path: Path, item: str) -> None:
     bad = write(tmp_path, "item.yaml", f"version: 1\ntrainings:\n  - {item}\n")
-    stderr = refused(loaded, db_path, bad, "item.yaml:3: training #1: must be a mapping of fields")
+    stderr = refused(loaded, store, bad, "item.yaml:3: training #1: must be a mapping of fields")
     assert "field ''" not in stderr
 
 
 def test_oversize_file_is_refused(
-    loaded: Run, db_path: Path, good: Path, monkeypatch: pytest.MonkeyPatch
+    loaded: Run, store: Store, good: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEXUS_MAX_FILE_BYTES", "100")
-    refused(loaded, db_path, good, str(good), "over the limit of 100", "NEXUS_MAX_FILE_BYTES")
+    refused(loaded, store, good, str(good), "over the limit of 100", "NEXUS_MAX_FILE_BYTES")
 
 
-def test_bytes_that_are_not_utf8(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_bytes_that_are_not_utf8(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = tmp_path / "latin1.yaml"
     ascii_only = GOOD.replace("Министерство внутренних дел", "MIA")
     bad.write_bytes(ascii_only.replace("Demo course", "Démo course").encode("latin-1"))
-    refused(loaded, db_path, bad, "latin1.yaml:7:", "not UTF-8", "0xe9")
+    refused(loaded, store, bad, "latin1.yaml:7:", "not UTF-8", "0xe9")
 
 
 def test_utf8_byte_order_mark_is_accepted(loaded: Run, tmp_path: Path) -> None:
@@ -391,34 +385,34 @@ def test_utf8_byte_order_mark_is_accepted(loaded: Run, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   \n\n", "# only a comment\n"])
-def test_empty_file(loaded: Run, db_path: Path, tmp_path: Path, text: str) -> None:
-    refused(loaded, db_path, write(tmp_path, "empty.yaml", text), "empty.yaml", "file is empty")
+def test_empty_file(loaded: Run, store: Store, tmp_path: Path, text: str) -> None:
+    refused(loaded, store, write(tmp_path, "empty.yaml", text), "empty.yaml", "file is empty")
 
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just text\n", "42\n"])
-def test_top_level_not_a_mapping(loaded: Run, db_path: Path, tmp_path: Path, text: str) -> None:
+def test_top_level_not_a_mapping(loaded: Run, store: Store, tmp_path: Path, text: str) -> None:
     refused(
         loaded,
-        db_path,
+        store,
         write(tmp_path, "top.yaml", text),
         "top.yaml:1:",
         "top level must be a mapping",
     )
 
 
-def test_several_documents(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_several_documents(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(tmp_path, "docs.yaml", GOOD + "---\nversion: 1\n")
-    refused(loaded, db_path, bad, "docs.yaml:23:", "several YAML documents")
+    refused(loaded, store, bad, "docs.yaml:23:", "several YAML documents")
 
 
-def test_yaml_syntax_error_names_the_line(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_yaml_syntax_error_names_the_line(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(
         tmp_path, "syntax.yaml", GOOD.replace("    title: Demo course", "    title: [Demo course")
     )
-    refused(loaded, db_path, bad, "syntax.yaml:", "YAML syntax error")
+    refused(loaded, store, bad, "syntax.yaml:", "YAML syntax error")
 
 
-def test_python_tags_are_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_python_tags_are_refused(loaded: Run, store: Store, tmp_path: Path) -> None:
     bad = write(
         tmp_path,
         "tag.yaml",
@@ -426,37 +420,37 @@ def test_python_tags_are_refused(loaded: Run, db_path: Path, tmp_path: Path) -> 
     )
     refused(
         loaded,
-        db_path,
+        store,
         bad,
         "tag.yaml:7:",
         "tag tag:yaml.org,2002:python/name:os.system is not allowed",
     )
 
 
-def test_missing_version(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_missing_version(loaded: Run, store: Store, tmp_path: Path) -> None:
     refused(
         loaded,
-        db_path,
+        store,
         write(tmp_path, "nover.yaml", GOOD.replace("version: 1\n", "")),
         "'version: 1' is missing",
     )
 
 
-def test_wrong_version(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_wrong_version(loaded: Run, store: Store, tmp_path: Path) -> None:
     refused(
         loaded,
-        db_path,
+        store,
         write(tmp_path, "v2.yaml", GOOD.replace("version: 1", "version: 2")),
         "v2.yaml:1:",
         "version must be 1",
     )
 
 
-def test_missing_file(nexus: Run, db_path: Path, tmp_path: Path) -> None:
+def test_missing_file(nexus: Run, store: Store, tmp_path: Path) -> None:
     result = nexus("load", str(tmp_path / "nowhere.yaml"))
     assert result.exit_code == 1
     assert "nowhere.yaml: no such file" in result.stderr
-    assert not db_path.exists()
+    assert not store.exists()
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -488,7 +482,7 @@ def test_json_file_loads(loaded: Run, tmp_path: Path) -> None:
     assert next(t for t in exported["trainings"] if t["id"] == "kg-2023-01-demo")["country"] == "KG"
 
 
-def test_json_error_names_the_line_of_the_field(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_json_error_names_the_line_of_the_field(loaded: Run, store: Store, tmp_path: Path) -> None:
     document = _good_json()
     document["trainings"][0]["participants"] = -3  # type: ignore[index]
     path = write(tmp_path, "bad.json", json.dumps(document, indent=2))
@@ -496,11 +490,11 @@ def test_json_error_names_the_line_of_the_field(loaded: Run, db_path: Path, tmp_
         n for n, text in enumerate(path.read_text().splitlines(), 1) if '"participants"' in text
     )
     refused(
-        loaded, db_path, path, f"bad.json:{line}:", "field 'participants'", "must not be negative"
+        loaded, store, path, f"bad.json:{line}:", "field 'participants'", "must not be negative"
     )
 
 
-def test_json_duplicate_key(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_json_duplicate_key(loaded: Run, store: Store, tmp_path: Path) -> None:
     text = json.dumps(_good_json(), indent=2).replace(
         '"participants": 12', '"participants": 12,\n      "participants": 13'
     )
@@ -508,7 +502,7 @@ def test_json_duplicate_key(loaded: Run, db_path: Path, tmp_path: Path) -> None:
     line = next(n for n, t in enumerate(text.splitlines(), 1) if '"participants": 13' in t)
     refused(
         loaded,
-        db_path,
+        store,
         path,
         f"dup.json:{line}:",
         "duplicate key 'participants'",
@@ -516,28 +510,28 @@ def test_json_duplicate_key(loaded: Run, db_path: Path, tmp_path: Path) -> None:
     )
 
 
-def test_json_syntax_error(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_json_syntax_error(loaded: Run, store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "syntax.json", '{\n  "version": 1,\n  "trainings": [\n}\n')
-    refused(loaded, db_path, path, "syntax.json:4:", "JSON syntax error")
+    refused(loaded, store, path, "syntax.json:4:", "JSON syntax error")
 
 
-def test_json_nan_is_refused(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_json_nan_is_refused(loaded: Run, store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, "nan.json", '{"version": 1, "trainings": [], "x": NaN}')
-    refused(loaded, db_path, path, "nan.json", "NaN is not a number")
+    refused(loaded, store, path, "nan.json", "NaN is not a number")
 
 
-def test_json_top_level_list(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_json_top_level_list(loaded: Run, store: Store, tmp_path: Path) -> None:
     refused(
         loaded,
-        db_path,
+        store,
         write(tmp_path, "list.json", "[1, 2]"),
         "list.json:1:",
         "top level must be an object",
     )
 
 
-def test_json_deep_nesting(loaded: Run, db_path: Path, tmp_path: Path) -> None:
+def test_json_deep_nesting(loaded: Run, store: Store, tmp_path: Path) -> None:
     path = write(
         tmp_path, "deep.json", '{"version": 1, "trainings": ' + "[" * 100_000 + "]" * 100_000 + "}"
     )
-    refused(loaded, db_path, path, "deep.json", "nesting too deep")
+    refused(loaded, store, path, "deep.json", "nesting too deep")

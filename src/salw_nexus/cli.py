@@ -698,7 +698,9 @@ def remove(
 
 # --- the store --------------------------------------------------------------------------
 
-db_app = typer.Typer(help="The store itself: where it is.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The store itself: where it is, its schema version, backups.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 
@@ -708,6 +710,58 @@ def db_path(ctx: typer.Context) -> None:
     from . import db
 
     typer.echo(db.locate(_state(ctx).db).label)
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Print the store's schema revision and whether it needs `nexus db upgrade`."""
+    from . import db
+
+    location = db.locate(_state(ctx).db)
+    engine = db.make_engine(location)
+    try:
+        with db.translated(location), engine.connect() as connection:
+            revision = db.stored_revision(connection)
+    finally:
+        engine.dispose()
+    if revision is None:
+        state = "empty: it is created at the current revision on first use"
+    elif revision == db.HEAD:
+        state = "up to date"
+    elif revision in db.REVISIONS:
+        state = f"needs `nexus db upgrade` to {db.HEAD}"
+    else:
+        state = f"newer than this nexus ({db.HEAD})"
+    typer.echo(f"{revision or '-'} ({state})")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Migrate the store to this program's schema, in place, in one transaction."""
+    from . import db, render
+
+    location = db.locate(_state(ctx).db)
+    with db.translated(location):
+        before, after = db.upgrade(location)
+    if before == after:
+        render.message(f"store {location.label} is up to date ({after})")
+    elif before is None:
+        render.message(f"created store {location.label} at revision {after}")
+    else:
+        render.message(f"upgraded store {location.label} from {before} to {after}")
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (a new SQLite file).")],
+) -> None:
+    """Copy a live SQLite store safely (SQLite's online backup API, never a file copy)."""
+    from . import db, render
+
+    location = db.locate(_state(ctx).db)
+    db.backup(location, file)
+    render.message(f"backed up {location.label} to {file}")
 
 
 def main() -> None:

@@ -107,7 +107,7 @@ def _sqlite_location(path: Path) -> StoreLocation:
     return StoreLocation(url=f"sqlite:///{path}", label=str(path), path=path)
 
 
-def _sqlite_events(engine: Engine, *, writer: bool) -> None:
+def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool = True) -> None:
     from sqlalchemy import event
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
@@ -119,7 +119,7 @@ def _sqlite_events(engine: Engine, *, writer: bool) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable with WAL, at commit
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -127,57 +127,206 @@ def _sqlite_events(engine: Engine, *, writer: bool) -> None:
         connection.exec_driver_sql(begin)
 
 
-def make_engine(location: StoreLocation, *, writer: bool = False) -> Engine:
+def make_engine(
+    location: StoreLocation, *, writer: bool = False, foreign_keys: bool = True
+) -> Engine:
     from sqlmodel import create_engine
 
     if location.is_sqlite:
         engine = create_engine(location.url)
-        _sqlite_events(engine, writer=writer)
+        _sqlite_events(engine, writer=writer, foreign_keys=foreign_keys)
         return engine
-    return create_engine(location.url, pool_pre_ping=True)
+    try:
+        return create_engine(location.url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"store {location.label}: the database driver is not installed ({exc.name})",
+            hint="For PostgreSQL: pip install 'salw-nexus[postgres]'",
+        ) from None
 
 
-def ensure_schema(engine: Engine, location: StoreLocation) -> None:
-    """Create the tables on first use.
+# --- schema versions (Alembic) -----------------------------------------------------------
 
-    Checked cheaply first; created inside a writer's transaction (``BEGIN IMMEDIATE`` on
-    SQLite), so that two processes opening a new store at once queue instead of racing.
+# The migrations in salw_nexus/migrations/versions, oldest first (a test checks the list).
+REVISIONS = ("0001", "0002")
+HEAD = REVISIONS[-1]
+WRITER_LOCK = 7_238_001  # PostgreSQL advisory lock taken by every writer (SQLite: BEGIN IMMEDIATE)
+
+
+def lock_for_writing(connection: Any) -> None:
+    """Serialise writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+
+
+def stored_revision(connection: Any) -> str | None:
+    """The store's schema revision; None for an empty store.
+
+    A store made before migrations existed (tables, no ``alembic_version``) is at 0001.
     """
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(connection)
+    if inspector.has_table("alembic_version"):
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if revision is None else str(revision)
+    return REVISIONS[0] if inspector.has_table("training") else None
+
+
+def _alembic(connection: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "salw_nexus:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(location: StoreLocation) -> tuple[str | None, str]:
+    """Bring the store to HEAD in one transaction; returns (revision before, after).
+
+    A new store gets the tables of the current models and is stamped HEAD (Alembic's
+    recipe for a database built from scratch). SQLite runs with foreign keys off during a
+    migration: it alters a table by copying it, and dropping the old copy would otherwise
+    cascade into the rows that refer to it. The keys are checked before the commit.
+    """
+    from alembic import command
+    from sqlalchemy import text
     from sqlmodel import SQLModel
 
-    from . import models  # registers the tables on SQLModel.metadata
+    from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-    last_table = models.Official.__tablename__
-    if inspect(engine).has_table(last_table):
-        return
-    writer = make_engine(location, writer=True) if location.is_sqlite else engine
+    engine = make_engine(location, writer=True, foreign_keys=False)
     try:
-        SQLModel.metadata.create_all(writer)
+        with engine.begin() as connection:
+            lock_for_writing(connection)
+            before = stored_revision(connection)  # read under the lock: a racing creator waits
+            config = _alembic(connection)
+            if before is None:
+                SQLModel.metadata.create_all(connection)
+                command.stamp(config, HEAD)
+                return None, HEAD
+            if before not in REVISIONS:
+                raise _newer(location, before)
+            if before == REVISIONS[0] and not _has_version_table(connection):
+                command.stamp(config, before)
+            command.upgrade(config, "head")
+            if location.is_sqlite:
+                broken = connection.execute(text("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise StoreError(
+                        f"store {location.label}: the upgrade broke {len(broken)} reference(s); nothing was changed"
+                    )
+            return before, HEAD
     finally:
-        if writer is not engine:
-            writer.dispose()
+        engine.dispose()
+
+
+def _has_version_table(connection: Any) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(connection).has_table("alembic_version"))
+
+
+def _newer(location: StoreLocation, revision: str) -> StoreError:
+    return StoreError(
+        f"store {location.label} has schema revision {revision}, newer than this nexus knows "
+        f"({HEAD})",
+        hint="Upgrade nexus itself (pip install -U salw-nexus) before using this store.",
+    )
+
+
+def check_revision(engine: Engine, location: StoreLocation) -> None:
+    """Create a new store; refuse one whose schema is older or newer than this program's.
+
+    Decision: an older store is not upgraded behind the user's back (on a shared database
+    others may still run the older nexus); the message says to back up and upgrade.
+    """
+    with engine.connect() as connection:
+        revision = stored_revision(connection)
+        connection.rollback()
+    if revision == HEAD:
+        return
+    if revision is None:
+        upgrade(location)
+        return
+    if revision in REVISIONS:
+        raise StoreError(
+            f"store {location.label} has schema revision {revision}; this nexus needs {HEAD}",
+            hint="Back it up (nexus db backup FILE), then run: nexus db upgrade",
+        )
+    raise _newer(location, revision)
 
 
 @contextmanager
 def session_scope(db: str | None, *, writer: bool = False) -> Iterator[Session]:
     """A session on the store, inside one transaction: committed on success, else rolled back.
 
+    Writers are serialised (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL).
     Database failures are turned into a StoreError that names the store.
     """
-    from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
 
     location = locate(db)
     engine = make_engine(location, writer=writer)
     try:
-        ensure_schema(engine, location)
-        with Session(engine) as session, session.begin():
-            yield session
-    except DBAPIError as exc:
-        raise StoreError(f"store {location.label}: {describe(exc)}") from exc
+        with translated(location):
+            check_revision(engine, location)
+            with Session(engine) as session, session.begin():
+                if writer:
+                    lock_for_writing(session.connection())
+                yield session
     finally:
         engine.dispose()
+
+
+@contextmanager
+def translated(location: StoreLocation) -> Iterator[None]:
+    """Database failures become one StoreError line naming the store (password hidden)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except DBAPIError as exc:
+        raise StoreError(f"store {location.label}: {describe(exc)}") from exc
+
+
+def backup(location: StoreLocation, target: Path) -> None:
+    """A consistent copy of a live SQLite store, through SQLite's online backup API.
+
+    Never a file copy: with WAL, committed rows may still be in the -wal file. The copy is
+    written beside the target and renamed into place, so a failed backup leaves no half file.
+    """
+    import sqlite3
+
+    if location.path is None:
+        raise StoreError(
+            f"nexus db backup copies SQLite stores; {location.label} is a server database",
+            hint="Back up PostgreSQL with its own tool: pg_dump --format=custom DBNAME > FILE",
+        )
+    if not location.path.exists():
+        raise StoreError(f"store {location.label} does not exist yet: nothing to back up")
+    target = target.expanduser().absolute()
+    if target.resolve() == location.path.resolve():
+        raise StoreError(f"{target}: is the store itself; choose another file")
+    if not target.parent.is_dir():
+        raise StoreError(f"{target}: the directory {target.parent} does not exist")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        source = sqlite3.connect(location.path)
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        os.replace(partial, target)
+    except sqlite3.Error as exc:
+        raise StoreError(f"backup of {location.label} to {target} failed: {exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def describe(exc: Exception) -> str:

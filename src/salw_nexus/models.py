@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic import BaseModel as _PydanticBase
-from sqlalchemy import JSON, Date, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
@@ -267,7 +267,14 @@ class Agency(SQLModel, table=True):
 
 class Training(Stamped, table=True):
     __tablename__ = "training"
-    __table_args__ = (Index("ix_training_start_country", "start", "country"),)
+    __table_args__ = (
+        Index("ix_training_start_country", "start", "country"),
+        # The same checks as the input models, for writes that bypass them (migration 0002).
+        CheckConstraint('"end" >= start', name="ck_training_end_after_start"),
+        CheckConstraint(
+            "participants >= 0 AND female >= 0 AND male >= 0", name="ck_training_counts"
+        ),
+    )
 
     id: str = TableField(primary_key=True)
     project_id: str | None = TableField(default=None, foreign_key="project.id", index=True)
@@ -314,6 +321,9 @@ class Delivery(Stamped, table=True):
 
 class DeliveryItem(DeliveryPart, table=True):
     __tablename__ = "delivery_item"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0 AND value_usd >= 0", name="ck_delivery_item_amounts"),
+    )
 
     name: str
     quantity: int | None = None
