@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck clean
+.PHONY: install demo test test-postgres lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest -q
+
+# The same suite on PostgreSQL: NEXUS_TEST_DATABASE_URL=postgresql+psycopg://USER:PASS@HOST/DB
+test-postgres: install
+	@test -n "$(NEXUS_TEST_DATABASE_URL)" || { echo "set NEXUS_TEST_DATABASE_URL"; exit 2; }
+	NEXUS_TEST_DATABASE_URL='$(NEXUS_TEST_DATABASE_URL)' $(BIN)/pytest -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

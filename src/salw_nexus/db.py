@@ -175,7 +175,7 @@ def stored_revision(connection: Any) -> str | None:
     return REVISIONS[0] if inspector.has_table("training") else None
 
 
-def _alembic(connection: Any) -> Any:
+def alembic_config(connection: Any) -> Any:
     from alembic.config import Config
 
     config = Config()
@@ -203,7 +203,7 @@ def upgrade(location: StoreLocation) -> tuple[str | None, str]:
         with engine.begin() as connection:
             lock_for_writing(connection)
             before = stored_revision(connection)  # read under the lock: a racing creator waits
-            config = _alembic(connection)
+            config = alembic_config(connection)
             if before is None:
                 SQLModel.metadata.create_all(connection)
                 command.stamp(config, HEAD)
@@ -290,6 +290,15 @@ def translated(location: StoreLocation) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
+        path = location.path
+        if path is not None and not (
+            os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+        ):
+            raise StoreError(
+                f"store {location.label} is read-only: {describe(exc)}",
+                hint="SQLite writes beside the store (its -wal and -shm files): make the file "
+                "and its directory writable, or copy the store somewhere that is.",
+            ) from exc
         raise StoreError(f"store {location.label}: {describe(exc)}") from exc
 
 
