@@ -20,6 +20,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from . import __version__
 from .errors import NexusError, UsageError
+from .records import SINGULAR
 
 
 def _debug() -> bool:
@@ -487,9 +488,7 @@ def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) 
     record = entry.build(entry.MODELS[kind], data)
     if interactive:
         render.preview(record)
-        if not typer.confirm(
-            f"Save this {'training' if kind == 'trainings' else 'delivery'}?", default=True
-        ):
+        if not typer.confirm(f"Save this {SINGULAR[kind]}?", default=True):
             render.message("nothing was saved")
             raise typer.Exit(1)
     with db.session_scope(_state(ctx).db, writer=True) as session:
@@ -499,7 +498,7 @@ def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) 
             )
         stored = store.add_record(session, record=record)
     typer.echo(stored.id)
-    render.message(f"added {'training' if kind == 'trainings' else 'delivery'} {stored.id}")
+    render.message(f"added {SINGULAR[kind]} {stored.id}")
 
 
 @app.command("add-training")
@@ -693,7 +692,7 @@ def remove(
             raise typer.Exit(1)
     with db.session_scope(_state(ctx).db, writer=True) as session:
         kind = store.remove_record(session, record_id=record_id)
-    render.message(f"removed {kind.rstrip('s').replace('ie', 'y')} {record_id}")
+    render.message(f"removed {SINGULAR[kind]} {record_id}")
 
 
 # --- the store --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import RecordError, UsageError
 from .models import DeliveryIn, TrainingIn
-from .records import describe_error
+from .records import SINGULAR, describe_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -124,7 +124,7 @@ def suggest_id(kind: str, data: Mapping[str, Any]) -> str:
     else:
         items = data.get("items") or [{}]
         words = _ascii_words(str(items[0].get("name", "")))
-    words = words[:SLUG_WORDS] or [kind.rstrip("s").replace("ie", "y")]
+    words = words[:SLUG_WORDS] or [SINGULAR[kind]]
     day_part = "-".join(_ascii_words(day)) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) else ""
     return "-".join(part for part in (country, day_part, *words) if part)
 
