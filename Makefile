@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres lint typecheck clean
+.PHONY: install demo test test-postgres bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint typecheck
 test-postgres: install
 	@test -n "$(NEXUS_TEST_DATABASE_URL)" || { echo "set NEXUS_TEST_DATABASE_URL"; exit 2; }
 	NEXUS_TEST_DATABASE_URL='$(NEXUS_TEST_DATABASE_URL)' $(BIN)/pytest -q
+
+# Not part of `make test`: minutes of work, figures for bench/RESULTS.md.
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,198 @@
+"""`make bench`: time nexus against the floor of the same run; write bench/RESULTS.md.
+
+Every figure is a whole process (start-up included), the median of several runs after a
+warm-up, with its peak memory (RSS, from the kernel's accounting of that process via
+os.wait4). Each nexus figure stands beside its floor, measured in the same run, and the
+ratio is what the targets of issue 6 speak of. Only the standard library is used.
+
+    python bench/run.py                      # sizes 10000,100000,1000000
+    BENCH_SIZES=200,400 BENCH_RUNS=1 python bench/run.py --output /tmp/r.md   # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+NEXUS = str(Path(sys.executable).parent / "nexus")
+SEED_ARGS = ["load"]
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402  (beside this file)
+
+
+@dataclass(frozen=True)
+class Figure:
+    seconds: float  # median wall time
+    rss_mb: float  # median peak RSS
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    nexus: Figure
+    floor: Figure
+    floor_name: str
+    target: float | None  # the ratio the issue asks for, if any
+
+    @property
+    def ratio(self) -> float:
+        return self.nexus.seconds / self.floor.seconds
+
+
+def measure(command: Sequence[str], runs: int, setup: Callable[[], None] | None = None,
+            env: dict[str, str] | None = None) -> Figure:  # fmt: skip
+    """Median wall time and peak RSS of ``runs`` runs after one warm-up."""
+    times, peaks = [], []
+    for attempt in range(runs + 1):
+        if setup:
+            setup()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        if status != 0:
+            raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{stderr}")
+        if attempt:  # the first run warms the caches
+            times.append(elapsed)
+            peaks.append(usage.ru_maxrss / 1024)
+    return Figure(statistics.median(times), statistics.median(peaks))
+
+
+def machine() -> str:
+    memory = "?"
+    with open("/proc/meminfo", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    model = "?"
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({model}), {memory}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
+    rows: list[Row] = []
+    notes: list[str] = []
+    small = int(os.environ.get("BENCH_RUNS", "5"))
+    rows.append(Row("`nexus --help`", measure([NEXUS, "--help"], small),
+                    measure([PYTHON, str(HERE / "floor_help.py"), "--help"], small),
+                    "bare Typer app, same commands", 1.3))  # fmt: skip
+
+    seed_store = work / "seed.db"
+    subprocess.run([NEXUS, "--db", str(seed_store), "load"], check=True, capture_output=True)
+    imports = measure([PYTHON, "-c", "import typer, rich, sqlmodel"], small)
+    for args in (["handovers"], ["summary"]):
+        rows.append(Row(f"`nexus {' '.join(args)}` (seed store)",
+                        measure([NEXUS, "--db", str(seed_store), *args], small), imports,
+                        "import typer, rich, sqlmodel", 1.3))  # fmt: skip
+
+    per_record: dict[str, dict[int, float]] = {"json": {}, "yaml": {}}
+    largest_store: Path | None = None
+    for size in sizes:
+        runs = min(small, 3) if size <= 100_000 else 1
+        for fmt in ("json", "yaml"):
+            if fmt == "yaml" and size > 100_000:
+                notes.append(f"YAML load at {size:,} not measured: the file alone takes minutes to write.")
+                continue
+            source = generate.write(work / f"records-{size}.{fmt}", size, fmt)
+            store = work / f"load-{size}-{fmt}.db"
+            floor_store = work / f"floor-{size}-{fmt}.db"
+
+            def fresh(*paths: Path) -> Callable[[], None]:
+                def remove() -> None:
+                    for path in paths:
+                        for suffix in ("", "-wal", "-shm"):
+                            Path(f"{path}{suffix}").unlink(missing_ok=True)
+                return remove
+
+            records = size + size // 2
+            nexus = measure([NEXUS, "--db", str(store), "load", str(source)], runs, fresh(store))
+            floor = measure([PYTHON, str(HERE / "floor_load.py"), str(source), str(floor_store)],
+                            runs, fresh(floor_store))  # fmt: skip
+            rows.append(Row(f"`nexus load`, {fmt.upper()}, {records:,} records", nexus, floor,
+                            "parser alone + raw sqlite3 inserts", 1.3 if fmt == "yaml" else 2.5))  # fmt: skip
+            per_record[fmt][size] = nexus.seconds / records
+            if fmt == "json":
+                largest_store = store
+            source.unlink()
+    assert largest_store is not None
+    size = sizes[-1]
+    for label, args, which in (
+        ("`nexus summary`", ["summary"], "summary"),
+        ("`nexus handovers --country TJ --format csv`", ["handovers", "--country", "TJ", "--format", "csv"], "handovers"),
+        ("`nexus trainings --agency таможенная --format csv`",
+         ["trainings", "--agency", "таможенная", "--format", "csv"], "agency"),
+    ):  # fmt: skip
+        rows.append(Row(f"{label}, {size:,} trainings",
+                        measure([NEXUS, "--db", str(largest_store), *args], min(small, 3)),
+                        measure([PYTHON, str(HERE / "floor_query.py"), str(largest_store), which], min(small, 3)),
+                        "the same SQL through sqlite3", 1.5))  # fmt: skip
+    for fmt, costs in per_record.items():
+        if len(costs) > 1:
+            spread = max(costs.values()) / min(costs.values())
+            detail = ", ".join(f"{n:,}: {c * 1e6:.0f} µs" for n, c in sorted(costs.items()))
+            notes.append(f"Load, {fmt.upper()}, time per record ({detail}): largest/smallest = "
+                         f"{spread:.2f}× (target ≤ 1.3×).")  # fmt: skip
+    return rows, notes
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| what | nexus s | nexus MB | floor | floor s | floor MB | ratio | target | met |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        met = "" if row.target is None else ("yes" if row.ratio <= row.target else "**no**")
+        target = "" if row.target is None else f"≤ {row.target}×"
+        lines.append(
+            f"| {row.what} | {row.nexus.seconds:.3f} | {row.nexus.rss_mb:.0f} | {row.floor_name} | "
+            f"{row.floor.seconds:.3f} | {row.floor.rss_mb:.0f} | {row.ratio:.2f}× | {target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark nexus against its floors.")
+    parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
+    with tempfile.TemporaryDirectory(prefix="nexus-bench-") as folder:
+        rows, notes = run(sizes, Path(folder))
+    report = "\n".join([
+        "# Benchmark results", "",
+        f"Machine: {machine()}.", "",
+        "Whole processes, start-up included; each figure the median of 5 runs (3 for loads up "
+        "to 100k records, 1 above) after a warm-up. Ratios are nexus ÷ floor of the same run. "
+        "Regenerate with `make bench`.", "",
+        table(rows), "",
+        *[f"- {note}" for note in notes], "",
+    ])  # fmt: skip
+    args.output.write_text(report, encoding="utf-8")
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
