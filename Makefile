@@ -22,8 +22,8 @@ demo: install
 	$(BIN)/nexus summary --fiscal-year-start 4 --chart
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
 	$(BIN)/mypy

@@ -40,7 +40,9 @@ def main(path: str, store: str) -> None:
     db.execute("PRAGMA journal_mode = WAL")
     db.executescript(SCHEMA)
     db.execute("BEGIN")
-    db.executemany("INSERT INTO project VALUES (?, ?)", [(p["id"], p["title"]) for p in data["projects"]])
+    db.executemany(
+        "INSERT INTO project VALUES (?, ?)", [(p["id"], p["title"]) for p in data["projects"]]
+    )
     agencies: dict[tuple[str, str], int] = {}
 
     def agency(country: str, name: str) -> int:
@@ -57,9 +59,13 @@ def main(path: str, store: str) -> None:
     for d in data["deliveries"]:
         deliveries.append((d["id"], d["project"], str(d["date"]), d["country"], agency(d["country"], d["agency"]),
                            d["unit"], d["purpose"], d["source"], d["notes"]))  # fmt: skip
-        items += [(d["id"], i, x["name"], x["quantity"], x["value_usd"]) for i, x in enumerate(d["items"])]
+        items += [
+            (d["id"], i, x["name"], x["quantity"], x["value_usd"]) for i, x in enumerate(d["items"])
+        ]
         officials += [(d["id"], i, o["name"], o["title"]) for i, o in enumerate(d["officials"])]
-    db.executemany("INSERT INTO agency VALUES (?, ?, ?)", [(i, c, n) for (c, n), i in agencies.items()])
+    db.executemany(
+        "INSERT INTO agency VALUES (?, ?, ?)", [(i, c, n) for (c, n), i in agencies.items()]
+    )
     db.executemany(f"INSERT INTO training VALUES ({', '.join('?' * 16)})", trainings)
     db.executemany("INSERT INTO training_agency VALUES (?, ?, ?)", links)
     db.executemany(f"INSERT INTO delivery VALUES ({', '.join('?' * 9)})", deliveries)

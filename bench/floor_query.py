@@ -1,6 +1,6 @@
 """Floor for the read commands on a large store: the equivalent raw SQL through sqlite3.
 
-    python bench/floor_query.py STORE.db summary|handovers|agency
+python bench/floor_query.py STORE.db summary|handovers|agency
 """
 
 import sqlite3

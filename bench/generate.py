@@ -69,13 +69,17 @@ def delivery(rng: random.Random, n: int) -> dict[str, Any]:
         "date": day.isoformat(),
         "country": COUNTRIES[n % len(COUNTRIES)],
         "agency": rng.choice(AGENCIES),
-        "unit": rng.choice([None, "Expert-Forensic Department", "Экспертно-криминалистический центр"]),
+        "unit": rng.choice(
+            [None, "Expert-Forensic Department", "Экспертно-криминалистический центр"]
+        ),
         "items": [
             {"name": name, "quantity": rng.choice([None, 1, 2, 5]), "value_usd": None}
             for name in rng.sample(ITEMS, rng.randrange(1, 4))
         ],
         "purpose": "ballistic and forensic examinations",
-        "officials": [{"name": f"Official {n}", "title": "Police Colonel"}] if rng.random() < 0.3 else [],
+        "officials": [{"name": f"Official {n}", "title": "Police Colonel"}]
+        if rng.random() < 0.3
+        else [],
         "source": "benchmark generator",
         "notes": None,
     }
@@ -111,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
     write(args.output, args.trainings, args.format)
-    print(f"wrote {args.output}: {args.trainings} trainings, {args.trainings // 2} deliveries", file=sys.stderr)
+    print(
+        f"wrote {args.output}: {args.trainings} trainings, {args.trainings // 2} deliveries",
+        file=sys.stderr,
+    )
     return 0
 
 

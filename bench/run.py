@@ -61,7 +61,10 @@ def measure(command: Sequence[str], runs: int, setup: Callable[[], None] | None 
             setup()
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
         )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
@@ -114,7 +117,9 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
         runs = min(small, 3) if size <= 100_000 else 1
         for fmt in ("json", "yaml"):
             if fmt == "yaml" and size > 100_000:
-                notes.append(f"YAML load at {size:,} not measured: the file alone takes minutes to write.")
+                notes.append(
+                    f"YAML load at {size:,} not measured: the file alone takes minutes to write."
+                )
                 continue
             source = generate.write(work / f"records-{size}.{fmt}", size, fmt)
             store = work / f"load-{size}-{fmt}.db"
@@ -125,6 +130,7 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
                     for path in paths:
                         for suffix in ("", "-wal", "-shm"):
                             Path(f"{path}{suffix}").unlink(missing_ok=True)
+
                 return remove
 
             records = size + size // 2

@@ -342,7 +342,3 @@ def describe(exc: Exception) -> str:
     """The database's own words for a failure, without SQL or parameters."""
     original = getattr(exc, "orig", None) or exc
     return str(original).splitlines()[0] if str(original) else type(original).__name__
-
-
-def debug_enabled() -> bool:
-    return os.environ.get("NEXUS_DEBUG", "") not in ("", "0")

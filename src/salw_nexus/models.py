@@ -207,9 +207,6 @@ class DeliveryIn(InputModel):
     notes: Text | None = None
 
 
-RecordIn = ProjectIn | TrainingIn | DeliveryIn
-
-
 # --- tables -----------------------------------------------------------------------------
 
 

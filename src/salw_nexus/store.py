@@ -368,19 +368,6 @@ def _strip_meta(row: Any) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("fingerprint", "created_at", "updated_at")}
 
 
-def count_records(session: Session) -> dict[str, int]:
-    """How many records of each kind the store holds."""
-    from sqlalchemy import func, select
-
-    from .models import Delivery, Project, Training
-
-    tables = {"projects": Project, "trainings": Training, "deliveries": Delivery}
-    return {
-        kind: int(session.scalar(select(func.count()).select_from(_table(model))) or 0)
-        for kind, model in tables.items()
-    }
-
-
 # --- one record at a time (the add, edit and remove commands) ---------------------------
 
 COMMAND_LINE = "command line"
