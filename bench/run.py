@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -53,10 +54,10 @@ class Row:
 
 
 def measure(command: Sequence[str], runs: int, setup: Callable[[], None] | None = None,
-            env: dict[str, str] | None = None) -> Figure:  # fmt: skip
-    """Median wall time and peak RSS of ``runs`` runs after one warm-up."""
+            env: dict[str, str] | None = None, warm_up: bool = True) -> Figure:  # fmt: skip
+    """Median wall time and peak RSS of ``runs`` runs (after one warm-up unless told not to)."""
     times, peaks = [], []
-    for attempt in range(runs + 1):
+    for attempt in range(0 if warm_up else 1, runs + 1):
         if setup:
             setup()
         started = time.perf_counter()
@@ -111,40 +112,56 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
                         measure([NEXUS, "--db", str(seed_store), *args], small), imports,
                         "import typer, rich, sqlmodel", 1.3))  # fmt: skip
 
-    per_record: dict[str, dict[int, float]] = {"json": {}, "yaml": {}}
-    largest_store: Path | None = None
+    # Loads go into an empty store made once by `nexus db upgrade` and copied before each
+    # run: creating a store (and stamping its schema revision) happens once in its life.
+    empty_store = work / "empty.db"
+    subprocess.run(
+        [NEXUS, "--db", str(empty_store), "db", "upgrade"], check=True, capture_output=True
+    )
+    seed_load = measure([NEXUS, "--db", str(work / "seed-load.db"), "load"], small,
+                        fresh(work / "seed-load.db", empty_store))  # fmt: skip
+    seed_summary = measure([NEXUS, "--db", str(seed_store), "summary"], small)
+
+    per_record: dict[str, dict[int, float]] = {"json": {}, "summary": {}}
+    memory: list[str] = []
+    stores: dict[int, Path] = {}
     for size in sizes:
-        runs = min(small, 3) if size <= 100_000 else 1
+        large = size > 10_000
+        runs = 1 if large else min(small, 3)
         for fmt in ("json", "yaml"):
             if fmt == "yaml" and size > 100_000:
-                notes.append(
-                    f"YAML load at {size:,} not measured: the file alone takes minutes to write."
-                )
+                notes.append(f"YAML load at {size:,} not measured: PyYAML alone parses "
+                             "~3k records/s, so one run would take over ten minutes.")  # fmt: skip
                 continue
             source = generate.write(work / f"records-{size}.{fmt}", size, fmt)
             store = work / f"load-{size}-{fmt}.db"
             floor_store = work / f"floor-{size}-{fmt}.db"
-
-            def fresh(*paths: Path) -> Callable[[], None]:
-                def remove() -> None:
-                    for path in paths:
-                        for suffix in ("", "-wal", "-shm"):
-                            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-                return remove
-
             records = size + size // 2
-            nexus = measure([NEXUS, "--db", str(store), "load", str(source)], runs, fresh(store))
+            nexus = measure([NEXUS, "--db", str(store), "load", str(source)], runs,
+                            fresh(store, empty_store), warm_up=not large)  # fmt: skip
             floor = measure([PYTHON, str(HERE / "floor_load.py"), str(source), str(floor_store)],
-                            runs, fresh(floor_store))  # fmt: skip
+                            runs, fresh(floor_store, empty_store), warm_up=not large)  # fmt: skip
+            parse = measure([PYTHON, str(HERE / "floor_load.py"), str(source), "--parse-only"],
+                            1, warm_up=False)  # fmt: skip
             rows.append(Row(f"`nexus load`, {fmt.upper()}, {records:,} records", nexus, floor,
-                            "parser alone + raw sqlite3 inserts", 1.3 if fmt == "yaml" else 2.5))  # fmt: skip
-            per_record[fmt][size] = nexus.seconds / records
+                            "parser + raw sqlite3 inserts, same tables", 1.3 if fmt == "yaml" else 2.5))  # fmt: skip
+            memory.append(f"| `nexus load`, {fmt.upper()}, {records:,} records | {nexus.rss_mb:.0f} | "
+                          f"{parse.rss_mb:.0f} | {nexus.rss_mb / parse.rss_mb:.2f}× | ≤ 2× | "
+                          f"{'yes' if nexus.rss_mb <= 2 * parse.rss_mb else '**no**'} |")  # fmt: skip
             if fmt == "json":
-                largest_store = store
+                per_record["json"][size] = (nexus.seconds - seed_load.seconds) / records
+                stores[size] = store
             source.unlink()
-    assert largest_store is not None
+    for size, store in stores.items():
+        figure = measure([NEXUS, "--db", str(store), "summary"], min(small, 3))
+        per_record["summary"][size] = (figure.seconds - seed_summary.seconds) / (size * 1.5)
+        listing = measure(
+            [NEXUS, "--db", str(store), "handovers", "--country", "TJ", "--limit", "50"], 1
+        )
+        memory.append(f"| `nexus handovers --country TJ --limit 50`, {size:,} trainings | "
+                      f"{listing.rss_mb:.0f} | | | flat in N | |")  # fmt: skip
     size = sizes[-1]
+    largest_store = stores[size]
     for label, args, which in (
         ("`nexus summary`", ["summary"], "summary"),
         ("`nexus handovers --country TJ --format csv`", ["handovers", "--country", "TJ", "--format", "csv"], "handovers"),
@@ -155,13 +172,29 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
                         measure([NEXUS, "--db", str(largest_store), *args], min(small, 3)),
                         measure([PYTHON, str(HERE / "floor_query.py"), str(largest_store), which], min(small, 3)),
                         "the same SQL through sqlite3", 1.5))  # fmt: skip
-    for fmt, costs in per_record.items():
+    labels = {"json": "Load, JSON", "summary": "`nexus summary`"}
+    for what, costs in per_record.items():
         if len(costs) > 1:
             spread = max(costs.values()) / min(costs.values())
-            detail = ", ".join(f"{n:,}: {c * 1e6:.0f} µs" for n, c in sorted(costs.items()))
-            notes.append(f"Load, {fmt.upper()}, time per record ({detail}): largest/smallest = "
-                         f"{spread:.2f}× (target ≤ 1.3×).")  # fmt: skip
+            detail = ", ".join(f"{n:,}: {c * 1e6:.1f} µs" for n, c in sorted(costs.items()))
+            notes.append(f"{labels[what]}, time per record beyond start-up ({detail}): "
+                         f"largest/smallest = {spread:.2f}× (target ≤ 1.3×).")  # fmt: skip
+    notes.append("Peak memory (MB) against the parse alone (`json.load` or PyYAML's C loader "
+                 "of the same file), and of a paged listing as the store grows:\n\n"
+                 "  | what | nexus MB | parse alone MB | ratio | target | met |\n"
+                 "  |---|---:|---:|---:|---|---|\n" + "\n".join(f"  {line}" for line in memory))  # fmt: skip
     return rows, notes
+
+
+def fresh(path: Path, template: Path) -> Callable[[], None]:
+    """Before each run: the store at ``path`` becomes a copy of the empty ``template``."""
+
+    def reset() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(template, path)
+
+    return reset
 
 
 def table(rows: list[Row]) -> str:
@@ -189,8 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     report = "\n".join([
         "# Benchmark results", "",
         f"Machine: {machine()}.", "",
-        "Whole processes, start-up included; each figure the median of 5 runs (3 for loads up "
-        "to 100k records, 1 above) after a warm-up. Ratios are nexus ÷ floor of the same run. "
+        "Whole processes, start-up included; each figure the median of 5 runs after a "
+        "warm-up (3 for loads and large-store queries; loads above 10k records: one run, no "
+        "warm-up). Loads go into an empty store made once by `nexus db upgrade` and copied "
+        "before each run; the load floor inserts into a copy of the same store (same tables, "
+        "indexes and constraints). Ratios are nexus ÷ floor of the same run. "
         "Regenerate with `make bench`.", "",
         table(rows), "",
         *[f"- {note}" for note in notes], "",

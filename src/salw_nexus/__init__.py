@@ -1,8 +1,16 @@
 """salw-nexus: the record of the UNODC–UNOCT SALW/terrorism-nexus programme in Central Asia."""
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("salw-nexus")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> str:
+    # The version is looked up only when asked for: importlib.metadata costs ~70 ms at
+    # start-up, which every command (and `nexus --help`) would otherwise pay.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("salw-nexus")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0"

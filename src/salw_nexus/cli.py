@@ -18,7 +18,6 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from . import __version__
 from .errors import NexusError, UsageError
 from .records import SINGULAR
 
@@ -75,6 +74,8 @@ def _state(ctx: typer.Context) -> AppState:
 
 def _print_version(value: bool) -> None:
     if value:
+        from . import __version__
+
         typer.echo(f"nexus {__version__}")
         raise typer.Exit()
 
@@ -127,9 +128,13 @@ def load(
     """Add and update records from a record file (upsert by id; all or nothing)."""
     from . import db, records, render, store
 
-    parsed = records.parse_file(file or seed_path())
-    with db.session_scope(_state(ctx).db, writer=True) as session:
-        result = store.load_records(session, records=parsed, dry_run=dry_run)
+    path = file or seed_path()
+    with render.progress_bar() as bar:
+        parsed = records.parse_file(path, progress=bar.step(f"reading {path.name}"))
+        with db.session_scope(_state(ctx).db, writer=True) as session:
+            result = store.load_records(
+                session, records=parsed, dry_run=dry_run, progress=bar.step("writing")
+            )
     render.load_result(result)
 
 
@@ -140,7 +145,9 @@ def check(
     """Validate a record file and write nothing (the store is not opened)."""
     from . import records, render
 
-    render.check_result(records.parse_file(file))
+    with render.progress_bar() as bar:
+        checked = records.parse_file(file, progress=bar.step(f"reading {file.name}"))
+    render.check_result(checked)
 
 
 @app.command()
@@ -166,18 +173,23 @@ def export(
         )
     from . import store
 
-    with db.session_scope(_state(ctx).db) as session:
-        document = records.to_document(store.export_records(session))
-    if fmt is ExportFormat.csv:
-        assert output is not None
-        written = records.write_csv_tables(document, output)
-        render.message(f"wrote {', '.join(str(p) for p in written)}")
-        return
-    text = records.dump_yaml(document) if fmt is ExportFormat.yaml else records.dump_json(document)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        records.write_text_atomic(output, text)
+    with render.progress_bar() as bar:
+        with db.session_scope(_state(ctx).db) as session:
+            stored = store.export_records(session, progress=bar.step("reading the store"))
+        document = records.to_document(stored)
+        del stored  # the document holds the same records as plain values
+        if fmt is ExportFormat.csv:
+            assert output is not None
+            written = records.write_csv_tables(document, output)
+            render.message(f"wrote {', '.join(str(p) for p in written)}")
+            return
+        dump = records.yaml_pieces if fmt is ExportFormat.yaml else records.json_pieces
+        pieces = dump(document, progress=bar.step(f"writing {fmt.value.upper()}"))
+        if output is None:
+            sys.stdout.writelines(pieces)
+        else:
+            records.write_text_atomic(output, pieces)
+    if output is not None:
         render.message(f"wrote {output}")
 
 
@@ -254,6 +266,12 @@ AgencyOption = Annotated[
     ),
 ]
 ProjectOption = Annotated[str | None, typer.Option("--project", "-p", help="Project id.")]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", "-n", min=1, help="Show at most this many records.")
+]
+OffsetOption = Annotated[
+    int, typer.Option("--offset", min=0, help="Skip this many records first (with --limit: pages).")
+]
 
 
 def _listing(
@@ -266,6 +284,8 @@ def _listing(
     quarter: str | None,
     agency: str | None,
     project: str | None,
+    limit: int | None,
+    offset: int,
 ) -> None:
     """The body shared by the listings: filters -> one report service -> one render."""
     from . import db, render, reports
@@ -274,8 +294,9 @@ def _listing(
         country=country, date_from=date_from, date_to=date_to, quarter=quarter,
         agency=agency, project=project,
     )  # fmt: skip
+    page = reports.Page(limit=limit, offset=offset)
     with db.session_scope(_state(ctx).db) as session:
-        data = getattr(reports, service)(session, filters=filters)
+        data = getattr(reports, service)(session, filters=filters, page=page)
     render.report(data, fmt.value)
 
 
@@ -289,9 +310,12 @@ def trainings(
     agency: AgencyOption = None,
     project: ProjectOption = None,
     fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
 ) -> None:
     """List trainings by start date."""
-    _listing(ctx, "list_trainings", fmt, country, date_from, date_to, quarter, agency, project)
+    _listing(ctx, "list_trainings", fmt, country, date_from, date_to, quarter, agency, project,
+             limit, offset)  # fmt: skip
 
 
 def handovers(
@@ -303,9 +327,12 @@ def handovers(
     agency: AgencyOption = None,
     project: ProjectOption = None,
     fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
 ) -> None:
     """List deliveries grouped by country, with a subtotal per country."""
-    _listing(ctx, "list_handovers", fmt, country, date_from, date_to, quarter, agency, project)
+    _listing(ctx, "list_handovers", fmt, country, date_from, date_to, quarter, agency, project,
+             limit, offset)  # fmt: skip
 
 
 app.command("handovers")(handovers)

@@ -19,8 +19,10 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +67,80 @@ def stderr() -> Console:
 def message(text: str) -> None:
     """A one-line message for the person at the terminal (stderr: not part of the data)."""
     stderr().print(text, markup=False)
+
+
+# --- progress ---------------------------------------------------------------------------
+
+# Work that ends sooner than this shows no bar at all: a flash of one would be noise.
+# NEXUS_PROGRESS_DELAY (seconds) changes it; 0 shows the bar from the start.
+PROGRESS_DELAY_S = 1.0
+
+
+class ProgressBar:
+    """A bar on stderr for work that runs longer than PROGRESS_DELAY_S, on a terminal only.
+
+    ``bar.step("reading FILE")`` gives the ``(done, total)`` callback the services take;
+    a new step relabels the same bar. When stderr is not a terminal (a pipe, a file, a
+    test) nothing is ever drawn, so output that is kept stays clean.
+    """
+
+    def __init__(self, console: Console) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.delay = float(os.environ.get("NEXUS_PROGRESS_DELAY", PROGRESS_DELAY_S))
+        self.console = console
+        self.bar: Any = None
+        self.task: Any = None
+        self.description = ""
+
+    def step(self, description: str) -> Callable[[int, int], None]:
+        def report(done: int, total: int) -> None:
+            self.update(description, done, total)
+
+        return report
+
+    def update(self, description: str, done: int, total: int) -> None:
+        if self.bar is None:
+            if not self.console.is_terminal or self.clock() - self.started < self.delay:
+                return
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(description, total=total)
+        if description != self.description:
+            self.description = description
+            self.bar.reset(self.task, description=description, total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def progress_bar() -> Iterator[ProgressBar]:
+    """A ProgressBar for the ``with`` block, cleared from the terminal when it ends."""
+    bar = ProgressBar(stderr())
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 # --- loads ------------------------------------------------------------------------------

@@ -251,15 +251,30 @@ class TrainingList:
     trainings: list[TrainingRow]
 
 
-def list_trainings(session: Session, *, filters: Filters) -> TrainingList:
+@dataclass(frozen=True)
+class Page:
+    """Which of the matching records a listing shows: ``limit`` of them after ``offset``."""
+
+    limit: int | None = None
+    offset: int = 0
+
+    def of(self, query: Select[Any]) -> Select[Any]:
+        return query.limit(self.limit).offset(self.offset or None)
+
+
+ALL = Page()
+
+
+def list_trainings(session: Session, *, filters: Filters, page: Page = ALL) -> TrainingList:
     """Trainings by start date, then id, with the agencies represented in record order."""
     from sqlalchemy import select
 
+    order = (TRAINING.c.start, TRAINING.c.id)
     query = _filter_trainings(
         select(TRAINING, day_span(TRAINING.c.start, TRAINING.c.end).label("days")), filters
-    ).order_by(TRAINING.c.start, TRAINING.c.id)
-    rows = session.execute(query).mappings().all()
-    selected = _filter_trainings(select(TRAINING.c.id), filters)
+    ).order_by(*order)
+    rows = session.execute(page.of(query)).mappings().all()
+    selected = page.of(_filter_trainings(select(TRAINING.c.id), filters).order_by(*order))
     agencies: dict[str, list[str]] = defaultdict(list)
     links = (
         select(LINK.c.training_id, AGENCY.c.name)
@@ -299,19 +314,25 @@ def list_trainings(session: Session, *, filters: Filters) -> TrainingList:
     )
 
 
-def list_handovers(session: Session, *, filters: Filters) -> HandoverReport:
-    """Deliveries grouped by country (by country name), each group by date, then id."""
+def list_handovers(session: Session, *, filters: Filters, page: Page = ALL) -> HandoverReport:
+    """Deliveries grouped by country (by country name), each group by date, then id.
+
+    A page is taken in date order over all countries, then grouped: subtotals are the page's.
+    """
     from sqlalchemy import select
 
+    order = (DELIVERY.c.date, DELIVERY.c.id)
     query = _filter_deliveries(
         select(DELIVERY, AGENCY.c.name.label("agency_name")).join(
             AGENCY, AGENCY.c.id == DELIVERY.c.agency_id
         ),
         filters,
-    ).order_by(DELIVERY.c.date, DELIVERY.c.id)
-    rows = session.execute(query).mappings().all()
-    selected = _filter_deliveries(
-        select(DELIVERY.c.id).join(AGENCY, AGENCY.c.id == DELIVERY.c.agency_id), filters
+    ).order_by(*order)
+    rows = session.execute(page.of(query)).mappings().all()
+    selected = page.of(
+        _filter_deliveries(
+            select(DELIVERY.c.id).join(AGENCY, AGENCY.c.id == DELIVERY.c.agency_id), filters
+        ).order_by(*order)
     ).scalar_subquery()
     items: dict[str, list[ItemRow]] = defaultdict(list)
     query = (

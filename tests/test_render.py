@@ -1,0 +1,86 @@
+"""The progress bar: drawn on a terminal (a real pseudo-terminal), never into a pipe.
+
+Loads and exports of the size where it matters take seconds; NEXUS_PROGRESS_DELAY=0 shows
+the bar from the start, so a file of a few thousand records is enough to see it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from .conftest import NEXUS_SCRIPT, run_process, sqlite_only
+
+RECORDS = 3000
+
+
+@pytest.fixture
+def big_file(tmp_path: Path) -> Path:
+    trainings = [
+        {
+            "id": f"t-{n}",
+            "title": f"Course {n}",
+            "country": "KG",
+            "start": "2025-01-10",
+            "end": "2025-01-12",
+            "participants": 20,
+            "agencies": ["МВД"],
+        }
+        for n in range(RECORDS)
+    ]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"version": 1, "trainings": trainings}), encoding="utf-8")
+    return path
+
+
+def on_terminal(db: Path, *args: str) -> str:
+    env = {**os.environ, "NEXUS_DB": str(db), "COLUMNS": "100", "NEXUS_PROGRESS_DELAY": "0"}
+    child = pexpect.spawn(str(NEXUS_SCRIPT), list(args), env=env, encoding="utf-8", timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return str(child.before)
+
+
+@sqlite_only
+def test_load_and_export_show_a_bar_on_a_terminal(tmp_path: Path, big_file: Path) -> None:
+    db = tmp_path / "bar.db"
+    shown = on_terminal(db, "load", str(big_file))
+    assert "reading big.json" in shown
+    assert "writing" in shown
+    assert re.search(r"\d+%", shown)  # the bar's percentage
+    assert f"│ trainings  │  {RECORDS} │" in shown  # and then the result, as without it
+
+    exported = tmp_path / "out.yaml"
+    shown = on_terminal(db, "export", "-o", str(exported))
+    assert "reading the store" in shown
+    assert "writing YAML" in shown
+    assert f"wrote {exported}" in shown
+    assert exported.read_text(encoding="utf-8").count("\n- id: t-") == RECORDS
+
+
+def test_no_bar_when_output_is_not_a_terminal(tmp_path: Path, big_file: Path) -> None:
+    env = {"NEXUS_DB": str(tmp_path / "pipe.db"), "NEXUS_PROGRESS_DELAY": "0"}
+    loaded = run_process("load", str(big_file), env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stderr == ""
+    exported = run_process("export", "--format", "json", env=env)
+    assert exported.returncode == 0
+    assert exported.stderr == ""
+    document = json.loads(exported.stdout)  # a pipe gets the records and nothing else
+    assert len(document["trainings"]) == RECORDS
+
+
+def test_short_work_shows_no_bar_even_on_a_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "NEXUS_DB": str(tmp_path / "seed.db"), "COLUMNS": "100"}
+    child = pexpect.spawn(str(NEXUS_SCRIPT), ["load"], env=env, encoding="utf-8", timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert not re.search(r"\d+%", str(child.before))
+    assert "writing" not in str(child.before)
