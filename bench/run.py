@@ -29,9 +29,6 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 NEXUS = str(Path(sys.executable).parent / "nexus")
 SEED_ARGS = ["load"]
-sys.path.insert(0, str(HERE))
-
-import generate  # noqa: E402  (beside this file)
 
 
 @dataclass(frozen=True)
@@ -133,7 +130,7 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
                 notes.append(f"YAML load at {size:,} not measured: PyYAML alone parses "
                              "~3k records/s, so one run would take over ten minutes.")  # fmt: skip
                 continue
-            source = generate.write(work / f"records-{size}.{fmt}", size, fmt)
+            source = generate_file(work / f"records-{size}.{fmt}", size, fmt)
             store = work / f"load-{size}-{fmt}.db"
             floor_store = work / f"floor-{size}-{fmt}.db"
             records = size + size // 2
@@ -184,6 +181,19 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
                  "  | what | nexus MB | parse alone MB | ratio | target | met |\n"
                  "  |---|---:|---:|---:|---|---|\n" + "\n".join(f"  {line}" for line in memory))  # fmt: skip
     return rows, notes
+
+
+def generate_file(path: Path, size: int, fmt: str) -> Path:
+    """Write a record file in a process of its own.
+
+    Not in this one: a child's peak RSS (ru_maxrss) starts from its parent's peak at the
+    fork, so building a large file here would inflate every memory figure after it.
+    """
+    subprocess.run(
+        [PYTHON, str(HERE / "generate.py"), "--trainings", str(size), "--format", fmt, "-o", str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return path
 
 
 def fresh(path: Path, template: Path) -> Callable[[], None]:
