@@ -14,7 +14,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from .conftest import NEXUS_SCRIPT, run_process, sqlite_only
+from .conftest import NEXUS_SCRIPT, Store, run_process
 
 RECORDS = 3000
 
@@ -38,8 +38,8 @@ def big_file(tmp_path: Path) -> Path:
     return path
 
 
-def on_terminal(db: Path, *args: str) -> str:
-    env = {**os.environ, "NEXUS_DB": str(db), "COLUMNS": "100", "NEXUS_PROGRESS_DELAY": "0"}
+def on_terminal(db: str, *args: str) -> str:
+    env = {**os.environ, "NEXUS_DB": db, "COLUMNS": "100", "NEXUS_PROGRESS_DELAY": "0"}
     child = pexpect.spawn(str(NEXUS_SCRIPT), list(args), env=env, encoding="utf-8", timeout=60)
     child.expect(pexpect.EOF)
     child.close()
@@ -47,17 +47,17 @@ def on_terminal(db: Path, *args: str) -> str:
     return str(child.before)
 
 
-@sqlite_only
-def test_load_and_export_show_a_bar_on_a_terminal(tmp_path: Path, big_file: Path) -> None:
-    db = tmp_path / "bar.db"
-    shown = on_terminal(db, "load", str(big_file))
+def test_load_and_export_show_a_bar_on_a_terminal(
+    tmp_path: Path, big_file: Path, store: Store
+) -> None:
+    shown = on_terminal(store.target, "load", str(big_file))
     assert "reading big.json" in shown
     assert "writing" in shown
     assert re.search(r"\d+%", shown)  # the bar's percentage
     assert f"│ trainings  │  {RECORDS} │" in shown  # and then the result, as without it
 
     exported = tmp_path / "out.yaml"
-    shown = on_terminal(db, "export", "-o", str(exported))
+    shown = on_terminal(store.target, "export", "-o", str(exported))
     assert "reading the store" in shown
     assert "writing YAML" in shown
     assert f"wrote {exported}" in shown
