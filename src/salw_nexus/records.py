@@ -50,7 +50,10 @@ PROGRESS_EVERY = 1000  # records between two progress reports
 CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 Loc = tuple[str | int, ...]
+# Told (done, total) as work advances; the CLI draws a progress bar with it.
+Progress = Callable[[int, int], None]
 M = TypeVar("M", bound="BaseModel")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,30 @@ def gc_paused() -> Iterator[None]:
         if was_enabled:
             gc.freeze()
             gc.enable()
+
+
+@dataclass
+class Tally:
+    """Counts work done out of ``total``, telling ``progress`` (when there is one) each time."""
+
+    total: int
+    progress: Progress | None
+    done: int = 0
+
+    def add(self, amount: int) -> None:
+        self.done += amount
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _records_in(document: Mapping[str, Any]) -> int:
+    return sum(len(document.get(kind) or []) for kind in KINDS)
 
 
 def max_file_bytes() -> int:
@@ -524,9 +551,7 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
 
 
 @gc_paused()
-def parse_text(
-    text: str, *, label: str, fmt: str, progress: Callable[[int, int], None] | None = None
-) -> RecordSet:
+def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = None) -> RecordSet:
     """Validate a whole record file's text; raise RecordError listing every problem found.
 
     ``progress`` hears (how far, out of how much) every PROGRESS_EVERY records.
@@ -605,7 +630,7 @@ def detect_format(path: Path, text: str) -> str:
     return "json" if text.lstrip().startswith("{") else "yaml"
 
 
-def parse_file(path: Path, *, progress: Callable[[int, int], None] | None = None) -> RecordSet:
+def parse_file(path: Path, *, progress: Progress | None = None) -> RecordSet:
     """Read and validate a record file, YAML or JSON (chosen by extension or content)."""
     text = read_text(path)
     return parse_text(text, label=str(path), fmt=detect_format(path, text), progress=progress)
@@ -650,9 +675,7 @@ def dump_yaml(document: Mapping[str, Any]) -> str:
     return "".join(yaml_pieces(document))
 
 
-def yaml_pieces(
-    document: Mapping[str, Any], *, progress: Callable[[int, int], None] | None = None
-) -> Iterator[str]:
+def yaml_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:
     """A document's YAML, EXPORT_PIECE records at a time: together, the text of one dump.
 
     PyYAML writes a list under a key without indenting it, just as it writes a list at
@@ -673,16 +696,15 @@ def yaml_pieces(
         )
         return text
 
-    told = _Told(document, progress)
+    tally = Tally(_records_in(document), progress)
     for key, value in document.items():
         if key not in KINDS or not value:
             yield dump({key: value})
             continue
         yield f"{key}:\n"
-        for start in range(0, len(value), EXPORT_PIECE):
-            piece = value[start : start + EXPORT_PIECE]
+        for piece in chunks(value, EXPORT_PIECE):
             yield dump([_with_dates(record) for record in piece])
-            told(len(piece))
+            tally.add(len(piece))
 
 
 def _with_dates(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -697,46 +719,28 @@ def dump_json(document: Mapping[str, Any]) -> str:
     return "".join(json_pieces(document))
 
 
-def json_pieces(
-    document: Mapping[str, Any], *, progress: Callable[[int, int], None] | None = None
-) -> Iterator[str]:
+def json_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:
     """A document's JSON (indent 2), EXPORT_PIECE records at a time: the text of one dump."""
 
     def indented(value: Any, margin: str) -> str:
         text = json.dumps(value, ensure_ascii=False, indent=2)
         return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
 
-    told = _Told(document, progress)
+    tally = Tally(_records_in(document), progress)
     yield "{"
-    for number, (key, value) in enumerate(document.items()):
-        yield ("\n" if number == 0 else ",\n") + f"  {json.dumps(key, ensure_ascii=False)}: "
+    for position, (key, value) in enumerate(document.items()):
+        yield ("\n" if position == 0 else ",\n") + f"  {json.dumps(key, ensure_ascii=False)}: "
         if key not in KINDS or not value:
             yield indented(value, "  ")
             continue
         yield "["
-        for start in range(0, len(value), EXPORT_PIECE):
-            piece = value[start : start + EXPORT_PIECE]
-            yield ("\n    " if start == 0 else ",\n    ") + ",\n    ".join(
+        for number, piece in enumerate(chunks(value, EXPORT_PIECE)):
+            yield ("\n    " if number == 0 else ",\n    ") + ",\n    ".join(
                 indented(record, "    ") for record in piece
             )
-            told(len(piece))
+            tally.add(len(piece))
         yield "\n  ]"
     yield "\n}\n"
-
-
-@dataclass
-class _Told:
-    """Counts records written out of a document's, telling ``progress`` as it goes."""
-
-    document: Mapping[str, Any]
-    progress: Callable[[int, int], None] | None
-    done: int = 0
-
-    def __call__(self, written: int) -> None:
-        self.done += written
-        if self.progress:
-            total = sum(len(self.document.get(kind) or []) for kind in KINDS)
-            self.progress(self.done, total)
 
 
 CSV_LIST_SEPARATOR = "; "

@@ -21,7 +21,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .records import csv_cell
+from .records import Progress, csv_cell
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -95,7 +95,7 @@ class ProgressBar:
         self.task: Any = None
         self.description = ""
 
-    def step(self, description: str) -> Callable[[int, int], None]:
+    def step(self, description: str) -> Progress:
         def report(done: int, total: int) -> None:
             self.update(description, done, total)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import NotFoundError, RecordError
-from .records import KINDS, SINGULAR, Parsed, RecordSet, gc_paused
+from .records import KINDS, SINGULAR, Parsed, Progress, RecordSet, Tally, chunks, gc_paused
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 CHUNK = 500
 # Records written per round of look-up, insert and update by load_records.
 BATCH = 5000
-# Told (done, total) as work advances; the CLI draws a progress bar with it.
-Progress = Callable[[int, int], None]
 T = TypeVar("T")
 R = TypeVar("R", "ProjectIn", "TrainingIn", "DeliveryIn")
 
@@ -53,11 +51,6 @@ def fingerprint(record: BaseModel) -> str:
     return hashlib.blake2b(record.model_dump_json().encode(), digest_size=16).hexdigest()
 
 
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _table(model: Any) -> Table:
     table: Table = model.__table__
     return table
@@ -67,7 +60,7 @@ def _stored_fingerprints(session: Session, table: Table, ids: Sequence[str]) -> 
     from sqlalchemy import select
 
     stored: dict[str, str] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         rows = session.execute(select(table.c.id, table.c.fingerprint).where(table.c.id.in_(chunk)))
         stored.update({row.id: row.fingerprint for row in rows})
     return stored
@@ -158,7 +151,7 @@ def _delete_children(
 ) -> None:
     from sqlalchemy import delete
 
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         session.execute(delete(table).where(table.c[parent_column].in_(chunk)))
 
 
@@ -273,20 +266,11 @@ def _replace_children(
     _insert(session, table, rows)
 
 
-@dataclass
-class _Batches:
-    """Cuts record lists into batches of BATCH, telling ``progress`` after each one."""
-
-    total: int
-    progress: Progress | None
-    done: int = 0
-
-    def __call__(self, items: Sequence[T]) -> Iterator[Sequence[T]]:
-        for batch in _chunks(items, BATCH):
-            yield batch
-            self.done += len(batch)
-            if self.progress:
-                self.progress(self.done, self.total)
+def _batches(items: Sequence[T], tally: Tally) -> Iterator[Sequence[T]]:
+    """``items`` in batches of BATCH, each counted on ``tally`` once it is written."""
+    for batch in chunks(items, BATCH):
+        yield batch
+        tally.add(len(batch))
 
 
 @gc_paused()
@@ -312,14 +296,14 @@ def load_records(
     _check_projects(session, records)
     agency_ids = _AgencyIds(session)
     counts = result.counts
-    batches = _Batches(sum(records.counts().values()), progress)
+    tally = Tally(sum(records.counts().values()), progress)
 
     # Projects first: trainings and deliveries refer to them.
-    for projects in batches(records.projects):
+    for projects in _batches(records.projects, tally):
         _upsert_rows(session, _table(Project), projects, counts["projects"], _project_row, now)
-    for trainings in batches(records.trainings):
+    for trainings in _batches(records.trainings, tally):
         _load_trainings(session, trainings, counts["trainings"], agency_ids, now)
-    for deliveries in batches(records.deliveries):
+    for deliveries in _batches(records.deliveries, tally):
         _load_deliveries(session, deliveries, counts["deliveries"], agency_ids, now)
 
     if dry_run:
