@@ -28,10 +28,14 @@ QUERIES = {
         SELECT o.* FROM official o WHERE o.delivery_id IN (SELECT id FROM delivery WHERE country = 'TJ');
     """,
     "agency": """
-        SELECT t.* FROM training t WHERE EXISTS (
-            SELECT 1 FROM training_agency ta JOIN agency a ON a.id = ta.agency_id
-            WHERE ta.training_id = t.id AND a.search_key LIKE '%таможенная%')
+        SELECT t.* FROM training t WHERE t.id IN (
+            SELECT ta.training_id FROM training_agency ta WHERE ta.agency_id IN (
+                SELECT a.id FROM agency a WHERE a.search_key LIKE '%таможенная%'))
         ORDER BY t.start, t.id;
+        SELECT ta.training_id, a.name FROM training_agency ta JOIN agency a ON a.id = ta.agency_id
+        WHERE ta.training_id IN (
+            SELECT ta.training_id FROM training_agency ta WHERE ta.agency_id IN (
+                SELECT a.id FROM agency a WHERE a.search_key LIKE '%таможенная%'));
     """,
 }
 

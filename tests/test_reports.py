@@ -8,14 +8,19 @@ Expected figures are read off the source documents (tests/sources/):
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import Run, write
+from .conftest import NEXUS_SCRIPT, REPO, Run, Store, write
 
 
 def table_rows(stdout: str) -> list[list[str]]:
@@ -486,3 +491,80 @@ def test_limit_must_be_positive(loaded: Run) -> None:
     result = loaded("trainings", "--limit", "0")
     assert result.exit_code == 2
     assert "--limit" in result.stderr
+
+
+# --- listings longer than one chunk (reports.CHUNK rows are read at a time) --------------
+
+
+@pytest.fixture(scope="module")
+def generated_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """2,500 trainings and 1,250 deliveries from the bench generator (several chunks)."""
+    path = tmp_path_factory.mktemp("generated") / "records.json"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "generate.py"), "--trainings", "2500",
+         "--format", "json", "-o", str(path)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    document["path"] = path
+    return document
+
+
+@pytest.fixture
+def generated(nexus: Run, generated_file: dict[str, Any]) -> Run:
+    result = nexus("load", str(generated_file["path"]))
+    assert result.exit_code == 0, result.stderr
+    return nexus
+
+
+def test_long_listings_keep_every_record_whole_across_chunks(
+    generated: Run, generated_file: dict[str, Any]
+) -> None:
+    from salw_nexus.countries import name_of
+    from salw_nexus.reports import CHUNK
+
+    deliveries = generated_file["deliveries"]
+    trainings = generated_file["trainings"]
+    assert len(deliveries) > CHUNK
+    assert len(trainings) > 2 * CHUNK
+
+    listed = json.loads(generated("handovers", "--format", "json").stdout)
+    expected = sorted(deliveries, key=lambda d: (name_of(d["country"]), d["date"], d["id"]))
+    assert [h["id"] for h in listed] == [d["id"] for d in expected]
+    for shown, source in zip(listed, expected, strict=True):
+        assert (shown["agency"], shown["items"], shown["officials"]) == (
+            source["agency"], source["items"], source["officials"],
+        )  # fmt: skip
+
+    listed = json.loads(generated("trainings", "--format", "json").stdout)
+    expected = sorted(trainings, key=lambda t: (t["start"], t["id"]))
+    assert [t["id"] for t in listed] == [t["id"] for t in expected]
+    for shown, source in zip(listed, expected, strict=True):
+        assert (shown["agencies"], shown["topics"]) == (source["agencies"], source["topics"])
+
+    rows = list(csv.reader(io.StringIO(generated("trainings", "--format", "csv").stdout)))
+    assert len(rows) == len(trainings) + 1
+    assert [row[0] for row in rows[1:]] == [t["id"] for t in expected]
+
+
+def test_a_page_past_the_first_chunk(generated: Run, generated_file: dict[str, Any]) -> None:
+    deliveries = sorted(generated_file["deliveries"], key=lambda d: (d["date"], d["id"]))
+    page = json.loads(
+        generated("handovers", "--format", "json", "--limit", "40", "--offset", "1100").stdout
+    )
+    assert {h["id"] for h in page} == {d["id"] for d in deliveries[1100:1140]}
+    assert [h["country_name"] for h in page] == sorted(h["country_name"] for h in page)
+
+
+def test_a_reader_that_stops_early_ends_the_listing_quietly(generated: Run, store: Store) -> None:
+    with subprocess.Popen(
+        [str(NEXUS_SCRIPT), "trainings", "--format", "csv"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NEXUS_DB": store.target},
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline().startswith(b"id,project,title,")
+        process.stdout.close()  # as `| head -1` does
+        errors = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 1
+    assert errors == ""  # no traceback, no "unexpected failure"

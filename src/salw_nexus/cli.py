@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -31,9 +32,16 @@ class NexusGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below
+            return result
         except (TyperException, Exit, Abort):  # usage errors, --help, exits: typer's own
             raise
+        except BrokenPipeError:
+            # The reader went away (`nexus trainings -f csv | head`): stop quietly. Output
+            # still buffered goes to /dev/null so the exit itself does not fail on it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except NexusError as exc:
             if _debug():
                 raise
@@ -295,9 +303,11 @@ def _listing(
         agency=agency, project=project,
     )  # fmt: skip
     page = reports.Page(limit=limit, offset=offset)
-    with db.session_scope(_state(ctx).db) as session:
-        data = getattr(reports, service)(session, filters=filters, page=page)
-    render.report(data, fmt.value)
+    with (
+        db.session_scope(_state(ctx).db) as session,
+        closing(getattr(reports, service)(session, filters=filters, page=page)) as listing,
+    ):
+        render.report(listing, fmt.value)  # in the session: rows are read as they are written
 
 
 @app.command()

@@ -274,7 +274,9 @@ def session_scope(db: str | None, *, writer: bool = False) -> Iterator[Session]:
     try:
         with translated(location):
             check_revision(engine, location)
-            with Session(engine) as session, session.begin():
+            # No autobegin: a read after the block (a listing consumed too late) fails
+            # loudly instead of opening a transaction nobody ends.
+            with Session(engine, autobegin=False) as session, session.begin():
                 if writer:
                     lock_for_writing(session.connection())
                 yield session

@@ -15,23 +15,23 @@ Totals and subtotals appear in ``table`` and ``markdown`` only: JSON and CSV car
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
-import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, get_origin, get_type_hints
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .records import Progress, csv_cell
+from .records import CSV_LIST_SEPARATOR, Progress, csv_cell
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -204,21 +204,24 @@ def _date_range(start: dt.date, end: dt.date) -> str:
 
 
 def _items(row: HandoverRow) -> str:
-    return "; ".join(i.name + ("" if i.quantity is None else f" × {i.quantity}") for i in row.items)
+    return "; ".join(
+        i["name"] + ("" if i["quantity"] is None else f" × {i['quantity']}") for i in row.items
+    )
 
 
 def _officials(row: HandoverRow) -> str:
-    return "; ".join(o.name + (f" ({o.title})" if o.title else "") for o in row.officials)
+    return "; ".join(o["name"] + (f" ({o['title']})" if o["title"] else "") for o in row.officials)
 
 
 def _trainings_grid(data: TrainingList) -> Grid:
+    trainings = list(data.trainings)
     grid = Grid(
-        title=f"Trainings ({len(data.trainings)})",
+        title=f"Trainings ({len(trainings)})",
         headers=["Dates", "Country", "Title", "Participants", "F", "M", "Agencies", "ID"],
         right={3, 4, 5},
         nowrap={0, 7},
     )
-    for t in data.trainings:
+    for t in trainings:
         grid.add(
             [
                 _date_range(t.start, t.end),
@@ -235,13 +238,16 @@ def _trainings_grid(data: TrainingList) -> Grid:
 
 
 def _handovers_grid(data: HandoverReport) -> Grid:
-    total = len(data.handovers)
+    from .reports import by_country
+
+    groups = by_country(data.handovers)
+    total = sum(len(group.handovers) for group in groups)
     grid = Grid(
         title=f"Handovers by country ({total})",
         headers=["Date", "Recipient", "Handed over", "Officials", "ID"],
         nowrap={0, 4},
     )
-    for group in data.groups:
+    for group in groups:
         grid.add([group.country_name, "", "", "", ""], "group")
         for h in group.handovers:
             recipient = h.agency + (f" — {h.unit}" if h.unit else "")
@@ -442,21 +448,47 @@ def changes(before: BaseModel, after: BaseModel) -> None:
 LISTING_EXCLUDES = ("created_at", "updated_at")
 
 
-def _record_dict(data: Any, exclude: Sequence[str] = ()) -> dict[str, Any]:
-    values = dataclasses.asdict(data)
-    return {k: v for k, v in values.items() if k not in exclude}
+@dataclass(frozen=True)
+class Records:
+    """A report as records: their field names, how to read them from a row, and the rows.
+
+    ``rows`` may be a stream from the store: it is iterated once, as it is written.
+    """
+
+    row_type: type
+    names: list[str]  # every row type has several fields: ``values`` gives a tuple
+    rows: Iterable[Any]
+    single: bool  # `show`: one object rather than an array
+
+    @property
+    def values(self) -> Callable[[Any], tuple[Any, ...]]:
+        """A row's values in the order of ``names`` (one C-level call per row)."""
+        return attrgetter(*self.names)
 
 
-def _records(data: Any) -> list[dict[str, Any]]:
-    from .reports import HandoverReport, Summary, TrainingList
+def _as_records(data: Any) -> Records:
+    from .reports import HandoverReport, HandoverRow, Summary, SummaryRow, TrainingList, TrainingRow
 
+    row_type: type
+    rows: Iterable[Any]
     if isinstance(data, TrainingList):
-        return [_record_dict(t, LISTING_EXCLUDES) for t in data.trainings]
-    if isinstance(data, HandoverReport):
-        return [_record_dict(h, LISTING_EXCLUDES) for h in data.handovers]
-    if isinstance(data, Summary):
-        return [_record_dict(r) for r in data.rows]
-    return [_record_dict(data)]
+        row_type, rows = TrainingRow, data.trainings
+    elif isinstance(data, HandoverReport):
+        row_type, rows = HandoverRow, data.handovers
+    elif isinstance(data, Summary):
+        row_type, rows = SummaryRow, data.rows
+    else:
+        row_type, rows = type(data), [data]
+    single = row_type is type(data)
+    names = list(get_type_hints(row_type))
+    if isinstance(data, (TrainingList, HandoverReport)):
+        names = [name for name in names if name not in LISTING_EXCLUDES]
+    return Records(row_type, names, rows, single)
+
+
+def _record_dict(data: Any) -> dict[str, Any]:
+    records = _as_records(data)
+    return dict(zip(records.names, records.values(data), strict=True))
 
 
 def _json_default(value: Any) -> Any:
@@ -465,25 +497,60 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _csv(records: list[dict[str, Any]], headers: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    for record in records:
-        writer.writerow([csv_cell(key, record.get(key)) for key in headers])
-    return buffer.getvalue()
+def _json(records: Records) -> Iterator[str]:
+    """The records as one JSON array (one object for ``show``), a record at a time."""
+    values = records.values
+
+    def dump(row: Any, margin: str) -> str:
+        text = json.dumps(
+            dict(zip(records.names, values(row), strict=True)),
+            ensure_ascii=False, indent=2, default=_json_default,
+        )  # fmt: skip
+        return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
+
+    if records.single:
+        yield from (dump(row, "") + "\n" for row in records.rows)
+        return
+    written = 0
+    for row in records.rows:
+        yield ("[\n  " if written == 0 else ",\n  ") + dump(row, "  ")
+        written += 1
+    yield "\n]\n" if written else "[]\n"
 
 
-def _csv_headers(data: Any) -> list[str]:
-    from .reports import HandoverReport, HandoverRow, Summary, SummaryRow, TrainingList, TrainingRow
+CSV_BOOLEAN = {True: "true", False: "false"}
 
-    row_type: Any = {
-        TrainingList: TrainingRow,
-        HandoverReport: HandoverRow,
-        Summary: SummaryRow,
-    }.get(type(data), type(data))
-    names = [f.name for f in dataclasses.fields(row_type)]
-    return [n for n in names if n not in LISTING_EXCLUDES or row_type is type(data)]
+
+def _csv_formatters(records: Records) -> list[tuple[int, Callable[[Any], str]]]:
+    """(column, formatter) for the cells the csv module would not write as ``csv_cell`` does.
+
+    Chosen once from the row type's declared fields, the cheapest that gives the same
+    cell: lists of strings are joined, booleans looked up, lists of items and officials
+    go through ``csv_cell``; strings, numbers, dates and None (an empty cell) are written
+    as they are.
+    """
+    hints = get_type_hints(records.row_type)
+    formatters: list[tuple[int, Callable[[Any], str]]] = []
+    for column, name in enumerate(records.names):
+        hint = hints[name]
+        if hint is bool:
+            formatters.append((column, CSV_BOOLEAN.__getitem__))
+        elif hint == list[str]:
+            formatters.append((column, CSV_LIST_SEPARATOR.join))
+        elif get_origin(hint) is list:
+            formatters.append((column, partial(csv_cell, name)))
+    return formatters
+
+
+def _csv(records: Records) -> Iterator[list[Any]]:
+    """A header row, then one row of cells per record."""
+    formatters, values = _csv_formatters(records), records.values
+    yield records.names
+    for row in records.rows:
+        cells = list(values(row))
+        for column, formatter in formatters:
+            cells[column] = formatter(cells[column])
+        yield cells
 
 
 # --- the one place a format is chosen ---------------------------------------------------
@@ -492,17 +559,16 @@ def _csv_headers(data: Any) -> list[str]:
 def report(
     data: TrainingList | HandoverReport | Summary | RecordView | ProjectView, fmt: str
 ) -> None:
-    """Write a report to stdout in ``fmt`` (one of FORMATS)."""
-    from .reports import HandoverReport, Summary, TrainingList
+    """Write a report to stdout in ``fmt`` (one of FORMATS).
 
+    JSON and CSV are written a record at a time as the report is read from the store, so
+    a listing of any length runs in constant memory; a table or Markdown grid (for
+    people) is gathered first.
+    """
     if fmt == "json":
-        listing = isinstance(data, (TrainingList, HandoverReport, Summary))
-        payload: Any = _records(data) if listing else _records(data)[0]
-        sys.stdout.write(
-            json.dumps(payload, ensure_ascii=False, indent=2, default=_json_default) + "\n"
-        )
+        sys.stdout.writelines(_json(_as_records(data)))
     elif fmt == "csv":
-        sys.stdout.write(_csv(_records(data), _csv_headers(data)))
+        csv.writer(sys.stdout, lineterminator="\n").writerows(_csv(_as_records(data)))
     elif fmt == "markdown":
         sys.stdout.write(_markdown(_grid(data)))
     else:

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import groupby
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from .countries import UnknownCountry, name_of, to_alpha2
 from .errors import NotFoundError, UsageError
@@ -135,16 +138,15 @@ def _filter_common(query: Select[Any], filters: Filters, table: Table, date: str
 
 def _filter_trainings(query: Select[Any], filters: Filters) -> Select[Any]:
     """Trainings by start date; ``--agency`` matches any agency represented."""
-    from sqlalchemy import exists, select
+    from sqlalchemy import select
 
     query = _filter_common(query, filters, TRAINING, "start")
     if filters.agency:
-        represented = (
-            select(LINK.c.training_id)
-            .join(AGENCY, AGENCY.c.id == LINK.c.agency_id)
-            .where(LINK.c.training_id == TRAINING.c.id, _agency_matches(filters.agency))
-        )
-        query = query.where(exists(represented))
+        # The few matching agencies first, then their trainings through the link's index:
+        # far cheaper than testing every training's agencies against the pattern.
+        matching = select(AGENCY.c.id).where(_agency_matches(filters.agency))
+        represented = select(LINK.c.training_id).where(LINK.c.agency_id.in_(matching))
+        query = query.where(TRAINING.c.id.in_(represented))
     return query
 
 
@@ -158,9 +160,13 @@ def _filter_deliveries(query: Select[Any], filters: Filters) -> Select[Any]:
 
 # --- listings ---------------------------------------------------------------------------
 
+# Listings are read, completed (agencies, items, officials) and handed on this many rows at
+# a time, so memory stays flat however many records match; a renderer that needs them all
+# (a table for people) gathers them itself.
+CHUNK = 1000
 
-@dataclass(frozen=True)
-class TrainingRow:
+
+class TrainingRow(NamedTuple):
     id: str
     project: str | None
     title: str
@@ -184,21 +190,18 @@ class TrainingRow:
     updated_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class ItemRow:
+class ItemRow(TypedDict):
     name: str
     quantity: int | None
     value_usd: float | None
 
 
-@dataclass(frozen=True)
-class OfficialRow:
+class OfficialRow(TypedDict):
     name: str
     title: str | None
 
 
-@dataclass(frozen=True)
-class HandoverRow:
+class HandoverRow(NamedTuple):
     id: str
     project: str | None
     date: dt.date
@@ -224,31 +227,48 @@ class CountryHandovers:
     handovers: list[HandoverRow]
 
     @property
-    def item_lines(self) -> int:
-        return sum(len(h.items) for h in self.handovers)
-
-    @property
     def quantity_stated(self) -> int:
         """Units handed over where the source gives a number."""
-        return sum(i.quantity or 0 for h in self.handovers for i in h.items)
+        return sum(i["quantity"] or 0 for h in self.handovers for i in h.items)
 
     @property
     def quantities_complete(self) -> bool:
-        return all(i.quantity is not None for h in self.handovers for i in h.items)
+        return all(i["quantity"] is not None for h in self.handovers for i in h.items)
 
 
-@dataclass(frozen=True)
-class HandoverReport:
-    groups: list[CountryHandovers]
-
-    @property
-    def handovers(self) -> list[HandoverRow]:
-        return [h for g in self.groups for h in g.handovers]
+def by_country(handovers: Iterable[HandoverRow]) -> list[CountryHandovers]:
+    """Handovers (already in country order) gathered into one group per country."""
+    return [
+        CountryHandovers(code, name_of(code), list(rows))
+        for code, rows in groupby(handovers, key=attrgetter("country"))
+    ]
 
 
 @dataclass(frozen=True)
 class TrainingList:
-    trainings: list[TrainingRow]
+    """Trainings in listing order, read from the store as they are iterated (once).
+
+    ``close()`` (or ``contextlib.closing``) before the session ends: a reader that stopped
+    early would otherwise leave the store's cursor to be closed after its connection.
+    """
+
+    trainings: Generator[TrainingRow, None, None]
+
+    def close(self) -> None:
+        self.trainings.close()
+
+
+@dataclass(frozen=True)
+class HandoverReport:
+    """Handovers by country name, then date and id, read as they are iterated (once).
+
+    ``close()`` before the session ends, as for TrainingList.
+    """
+
+    handovers: Generator[HandoverRow, None, None]
+
+    def close(self) -> None:
+        self.handovers.close()
 
 
 @dataclass(frozen=True)
@@ -265,117 +285,121 @@ class Page:
 ALL = Page()
 
 
+def _in_chunks(session: Session, query: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The rows of ``query``, CHUNK at a time, from a cursor kept open between chunks."""
+    result = session.execute(query, execution_options={"yield_per": CHUNK})
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()  # also when the reader stops early (`show` takes the first row)
+
+
+def _training_columns() -> tuple[Any, ...]:
+    c = TRAINING.c
+    return (
+        c.id, c.project_id, c.title, c.country, c.city, c.start, c.end,
+        day_span(c.start, c.end), c.participants, c.approximate, c.female, c.male,
+        c.audience, c.topics, c.organisers, c.source, c.notes, c.created_at, c.updated_at,
+    )  # fmt: skip
+
+
 def list_trainings(session: Session, *, filters: Filters, page: Page = ALL) -> TrainingList:
     """Trainings by start date, then id, with the agencies represented in record order."""
     from sqlalchemy import select
 
-    order = (TRAINING.c.start, TRAINING.c.id)
-    query = _filter_trainings(
-        select(TRAINING, day_span(TRAINING.c.start, TRAINING.c.end).label("days")), filters
-    ).order_by(*order)
-    rows = session.execute(page.of(query)).mappings().all()
-    selected = page.of(_filter_trainings(select(TRAINING.c.id), filters).order_by(*order))
-    agencies: dict[str, list[str]] = defaultdict(list)
-    links = (
-        select(LINK.c.training_id, AGENCY.c.name)
-        .join(AGENCY, AGENCY.c.id == LINK.c.agency_id)
-        .where(LINK.c.training_id.in_(selected.scalar_subquery()))
-        .order_by(LINK.c.training_id, LINK.c.position)
+    query = _filter_trainings(select(*_training_columns()), filters)
+    query = page.of(query.order_by(TRAINING.c.start, TRAINING.c.id))
+    return TrainingList(_trainings(session, query))
+
+
+def _children(
+    session: Session, key: Any, columns: Sequence[Any], source: Any = None
+) -> Callable[[list[str]], dict[str, list[Any]]]:
+    """A reader of the rows (``key``, *``columns``) that belong to a chunk of parent ids,
+    by parent id, in ``position`` order (of ``key``'s table).
+
+    The statement is built once, with an expanding parameter for the ids: compiling a
+    thousand literals for every chunk costs more than the query.
+    """
+    from sqlalchemy import bindparam, select
+
+    query = (
+        select(key, *columns)
+        .select_from(source if source is not None else key.table)
+        .where(key.in_(bindparam("ids", expanding=True)))
+        .order_by(key, key.table.c.position)
     )
-    for training_id, name in session.execute(links):
-        agencies[training_id].append(name)
-    return TrainingList(
-        [
-            TrainingRow(
-                id=row["id"],
-                project=row["project_id"],
-                title=row["title"],
-                country=row["country"],
-                country_name=name_of(row["country"]),
-                city=row["city"],
-                start=row["start"],
-                end=row["end"],
-                days=row["days"],
-                participants=row["participants"],
-                approximate=row["approximate"],
-                female=row["female"],
-                male=row["male"],
-                agencies=agencies[row["id"]],
-                audience=row["audience"],
-                topics=row["topics"],
-                organisers=row["organisers"],
-                source=row["source"],
-                notes=row["notes"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-            )
-            for row in rows
-        ]
-    )
+
+    def read(ids: list[str]) -> dict[str, list[Any]]:
+        by_parent: dict[str, list[Any]] = defaultdict(list)
+        for row in session.execute(query, {"ids": ids}).all():
+            by_parent[row[0]].append(row)
+        return by_parent
+
+    return read
+
+
+def _trainings(session: Session, query: Select[Any]) -> Generator[TrainingRow, None, None]:
+    agencies_of = _children(
+        session, LINK.c.training_id, [AGENCY.c.name],
+        LINK.join(AGENCY, AGENCY.c.id == LINK.c.agency_id),
+    )  # fmt: skip
+    for rows in _in_chunks(session, query):
+        agencies = agencies_of([row[0] for row in rows])
+        for (id_, project, title, country, city, start, end, days, participants, approximate,
+             female, male, audience, topics, organisers, source, notes, created, updated) in rows:  # fmt: skip
+            yield TrainingRow(
+                id_, project, title, country, name_of(country), city, start, end, days,
+                participants, approximate, female, male, [name for _, name in agencies[id_]],
+                audience, topics, organisers, source, notes, created, updated,
+            )  # fmt: skip
+
+
+def _country_order(session: Session) -> Any:
+    """An ORDER BY term putting deliveries in the order of their countries' English names."""
+    from sqlalchemy import case, select
+
+    codes = session.scalars(select(DELIVERY.c.country).distinct()).all()
+    ranks = {code: rank for rank, code in enumerate(sorted(codes, key=name_of))}
+    return case(ranks, value=DELIVERY.c.country, else_=len(ranks)) if ranks else DELIVERY.c.country
 
 
 def list_handovers(session: Session, *, filters: Filters, page: Page = ALL) -> HandoverReport:
-    """Deliveries grouped by country (by country name), each group by date, then id.
+    """Deliveries by country (by country name), then date, then id.
 
-    A page is taken in date order over all countries, then grouped: subtotals are the page's.
+    A page is taken in date order over all countries, then put in country order.
     """
     from sqlalchemy import select
 
-    order = (DELIVERY.c.date, DELIVERY.c.id)
+    c = DELIVERY.c
+    joined = DELIVERY.join(AGENCY, AGENCY.c.id == c.agency_id)
     query = _filter_deliveries(
-        select(DELIVERY, AGENCY.c.name.label("agency_name")).join(
-            AGENCY, AGENCY.c.id == DELIVERY.c.agency_id
-        ),
+        select(c.id, c.project_id, c.date, c.country, AGENCY.c.name, c.unit, c.purpose,
+               c.source, c.notes, c.created_at, c.updated_at).select_from(joined),
         filters,
-    ).order_by(*order)
-    rows = session.execute(page.of(query)).mappings().all()
-    selected = page.of(
-        _filter_deliveries(
-            select(DELIVERY.c.id).join(AGENCY, AGENCY.c.id == DELIVERY.c.agency_id), filters
-        ).order_by(*order)
-    ).scalar_subquery()
-    items: dict[str, list[ItemRow]] = defaultdict(list)
-    query = (
-        select(ITEM)
-        .where(ITEM.c.delivery_id.in_(selected))
-        .order_by(ITEM.c.delivery_id, ITEM.c.position)
-    )
-    for item in session.execute(query).mappings():
-        items[item["delivery_id"]].append(
-            ItemRow(item["name"], item["quantity"], item["value_usd"])
-        )
-    officials: dict[str, list[OfficialRow]] = defaultdict(list)
-    query = (
-        select(OFFICIAL)
-        .where(OFFICIAL.c.delivery_id.in_(selected))
-        .order_by(OFFICIAL.c.delivery_id, OFFICIAL.c.position)
-    )
-    for official in session.execute(query).mappings():
-        officials[official["delivery_id"]].append(OfficialRow(official["name"], official["title"]))
-    by_country: dict[str, list[HandoverRow]] = defaultdict(list)
-    for row in rows:
-        by_country[row["country"]].append(
-            HandoverRow(
-                id=row["id"],
-                project=row["project_id"],
-                date=row["date"],
-                country=row["country"],
-                country_name=name_of(row["country"]),
-                agency=row["agency_name"],
-                unit=row["unit"],
-                items=items[row["id"]],
-                purpose=row["purpose"],
-                officials=officials[row["id"]],
-                source=row["source"],
-                notes=row["notes"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-            )
-        )
-    groups = [
-        CountryHandovers(code, name_of(code), handovers) for code, handovers in by_country.items()
-    ]
-    return HandoverReport(sorted(groups, key=lambda g: g.country_name))
+    )  # fmt: skip
+    if page != ALL:
+        chosen = _filter_deliveries(select(c.id).select_from(joined), filters)
+        query = query.where(c.id.in_(page.of(chosen.order_by(c.date, c.id)).scalar_subquery()))
+    query = query.order_by(_country_order(session), c.date, c.id)
+    return HandoverReport(_handovers(session, query))
+
+
+def _handovers(session: Session, query: Select[Any]) -> Generator[HandoverRow, None, None]:
+    item = ITEM.c
+    items_of = _children(session, item.delivery_id, [item.name, item.quantity, item.value_usd])
+    officials_of = _children(session, OFFICIAL.c.delivery_id, [OFFICIAL.c.name, OFFICIAL.c.title])
+    for rows in _in_chunks(session, query):
+        ids = [row[0] for row in rows]
+        items, officials = items_of(ids), officials_of(ids)
+        for (id_, project, date, country, agency, unit, purpose, source, notes, created,
+             updated) in rows:  # fmt: skip
+            yield HandoverRow(
+                id_, project, date, country, name_of(country), agency, unit,
+                [{"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items[id_]],
+                purpose, [{"name": n, "title": t} for _, n, t in officials[id_]],
+                source, notes, created, updated,
+            )  # fmt: skip
 
 
 # --- one record -------------------------------------------------------------------------
@@ -404,12 +428,13 @@ def show_record(session: Session, *, record_id: str) -> RecordView:
     from sqlalchemy import func, select
 
     by_id = Filters(record_id=record_id)
-    trainings = list_trainings(session, filters=by_id).trainings
-    if trainings:
-        return trainings[0]
-    handovers = list_handovers(session, filters=by_id).handovers
-    if handovers:
-        return handovers[0]
+    with closing(list_trainings(session, filters=by_id)) as trainings:
+        found: RecordView | None = next(trainings.trainings, None)
+    if found is None:
+        with closing(list_handovers(session, filters=by_id)) as handovers:
+            found = next(handovers.handovers, None)
+    if found is not None:
+        return found
     project = session.execute(select(PROJECT).where(PROJECT.c.id == record_id)).mappings().first()
     if project is None:
         raise NotFoundError(
