@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-postgres bench lint typecheck clean
+.PHONY: install demo test test-postgres bench docs lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ test-postgres: install
 # Not part of `make test`: minutes of work, figures for bench/RESULTS.md.
 bench: install
 	$(BIN)/python bench/run.py
+
+# The rendered donor report shown in the README (needs Chromium: apt-get install chromium).
+DOCS_STORE := $(shell mktemp -u /tmp/nexus-docs-XXXXXX).db
+docs: install
+	$(BIN)/nexus --db $(DOCS_STORE) load >/dev/null
+	$(BIN)/nexus --db $(DOCS_STORE) report --quarter 2025-Q1 --fiscal-year-start 4 \
+		--format html -o docs/report-2025-Q1.html
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,2200 \
+		--screenshot=docs/report-2025-Q1.png docs/report-2025-Q1.html 2>/dev/null
+	rm -f $(DOCS_STORE) $(DOCS_STORE)-wal $(DOCS_STORE)-shm
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

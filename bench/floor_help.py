@@ -7,7 +7,7 @@ db = typer.Typer()
 app.add_typer(db, name="db")
 
 for name in ("load", "check", "export", "trainings", "handovers", "deliveries", "summary",
-             "show", "add-training", "add-delivery", "edit", "remove"):  # fmt: skip
+             "show", "report", "add-training", "add-delivery", "edit", "remove"):  # fmt: skip
     app.command(name)(lambda: None)
 for name in ("path", "current", "upgrade", "backup"):
     db.command(name)(lambda: None)

@@ -274,6 +274,15 @@ AgencyOption = Annotated[
     ),
 ]
 ProjectOption = Annotated[str | None, typer.Option("--project", "-p", help="Project id.")]
+FiscalStartOption = Annotated[
+    int,
+    typer.Option(
+        "--fiscal-year-start",
+        min=1,
+        max=12,
+        help="Month the fiscal year starts (1, 4, 7 or 10); 4 = Canada's: FY2024-25 Q3.",
+    ),
+]
 LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, help="Show at most this many records.")
 ]
@@ -357,15 +366,7 @@ def summary(
         typer.Option("--year", "-y", help="A calendar year, or the fiscal year starting in it."),
     ] = None,
     quarter: QuarterOption = None,
-    fiscal_year_start: Annotated[
-        int,
-        typer.Option(
-            "--fiscal-year-start",
-            min=1,
-            max=12,
-            help="Month the fiscal year starts (1, 4, 7 or 10); 4 = Canada's: FY2024-25 Q3.",
-        ),
-    ] = 1,
+    fiscal_year_start: FiscalStartOption = 1,
     empty: Annotated[
         bool, typer.Option("--empty", help="Show quarters without activity too.")
     ] = False,
@@ -393,6 +394,45 @@ def summary(
     render.report(data, fmt.value)
     if chart:
         render.chart(data)
+
+
+class ReportFormat(str, Enum):
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    quarter: Annotated[
+        str | None,
+        typer.Option(
+            "--quarter", "-q", help="The quarter: 2025-Q1. Default: the last complete quarter."
+        ),
+    ] = None,
+    fiscal_year_start: FiscalStartOption = 1,
+    project: ProjectOption = None,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="markdown (renders on GitHub) or html (one file)."),
+    ] = ReportFormat.markdown,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")
+    ] = None,
+) -> None:
+    """The quarterly donor report: key figures, the quarter's activities, sources."""
+    from . import db, donor, records, render
+
+    with db.session_scope(_state(ctx).db) as session:
+        data = donor.donor_report(
+            session, quarter=quarter, fiscal_start=fiscal_year_start, project=project
+        )
+    document = render.donor_report(data, fmt.value)
+    if output is None:
+        sys.stdout.write(document)
+    else:
+        records.write_text_atomic(output, document)
+        render.message(f"wrote {output}")
 
 
 @app.command()
