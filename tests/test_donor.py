@@ -43,8 +43,8 @@ def test_markdown_report_of_2025_q1_on_the_seed(loaded: Run) -> None:
         "(fiscal year from April) |" in text
     )
     assert (
-        "| | Quarter<br>2025-01-01 – 2025-03-31 | Year to date<br>2024-04-01 – 2025-03-31 "
-        "| Life of project<br>2022-10-24 – 2025-03-31 |" in text
+        "| | Quarter FY2024-25 Q4<br>2025-01-01 – 2025-03-31 | Year to date FY2024-25<br>"
+        "2024-04-01 – 2025-03-31 | Life of project<br>2022-10-24 – 2025-03-31 |" in text
     )
     for row in (
         "| Trainings | 0 | 0 | 2 |",
@@ -102,7 +102,7 @@ def test_a_quarter_with_trainings_lists_them_with_their_source(loaded: Run) -> N
 def test_year_to_date_follows_the_fiscal_year(loaded: Run) -> None:
     calendar = loaded("report", "--quarter", "2025-Q1").stdout
     assert "| Handovers | 3 | 3 | 6 |" in calendar  # January–March 2025
-    assert "Year to date<br>2025-01-01 – 2025-03-31" in calendar
+    assert "| | Quarter 2025-Q1<br>2025-01-01 – 2025-03-31 | Year to date 2025<br>" in calendar
     fiscal = loaded("report", *SEED_Q1).stdout
     assert "| Handovers | 3 | 6 | 6 |" in fiscal  # April 2024–March 2025
 

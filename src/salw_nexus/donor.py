@@ -69,7 +69,7 @@ class Figures:
 @dataclass(frozen=True)
 class Span:
     name: str  # "Quarter", "Year to date", "Life of project"
-    label: str  # "2025-Q1", "FY2024-25 Q1 – Q4", ...
+    label: str  # the quarter or year it is: "2025-Q1", "FY2024-25"; "" for the project's life
     start: dt.date
     end: dt.date
     figures: Figures
@@ -332,8 +332,7 @@ def donor_report(
         Span("Quarter", fiscal_label or chosen.label(), chosen.start, chosen.end,
              quarter_figures[None]),
         Span("Year to date", year_label, year_start, chosen.end, year_figures[None]),
-        Span("Life of project", f"since {first.isoformat()}", first, chosen.end,
-             life_figures[None]),
+        Span("Life of project", "", first, chosen.end, life_figures[None]),
     ]  # fmt: skip
     empty = Figures()
     countries = [
