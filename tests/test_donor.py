@@ -390,3 +390,24 @@ def test_html_renders_in_chromium_to_a4_pdf_and_a_page_with_ink(
     # in colour take many.
     assert len(set(pixels)) > 64
     assert pixels.count(255) < 0.97 * len(pixels)
+
+
+def test_markdown_tables_are_well_formed(loaded: Run) -> None:
+    """Every table has a delimiter row, and every row as many cells as its header (GFM)."""
+    text = loaded("report", *SEED_Q1).stdout
+    tables: list[list[str]] = []
+    previous = ""
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                assert previous == "", f"a table must follow a blank line: {line}"
+                tables.append([])
+            tables[-1].append(line)
+        elif previous.startswith("|"):
+            assert line == "", f"a table must end with a blank line, not: {line}"
+        previous = line
+    assert len(tables) == 4  # heading facts, key figures, by country, activity per quarter
+    for table in tables:
+        widths = {len(re.split(r"(?<!\\)\|", row)) for row in table}
+        assert len(widths) == 1, table
+        assert re.fullmatch(r"\|(-{3}:?\|)+", table[1])
