@@ -41,14 +41,14 @@ bench: install
 	$(BIN)/python bench/run.py
 
 # The rendered donor report shown in the README (needs Chromium: apt-get install chromium).
-DOCS_STORE := $(shell mktemp -u /tmp/nexus-docs-XXXXXX).db
 docs: install
-	$(BIN)/nexus --db $(DOCS_STORE) load >/dev/null
-	$(BIN)/nexus --db $(DOCS_STORE) report --quarter 2025-Q1 --fiscal-year-start 4 \
-		--format html -o docs/report-2025-Q1.html
+	store=$$(mktemp -d) && \
+	$(BIN)/nexus --db $$store/docs.db load >/dev/null && \
+	$(BIN)/nexus --db $$store/docs.db report --quarter 2025-Q1 --fiscal-year-start 4 \
+		--format html -o docs/report-2025-Q1.html && \
+	rm -r $$store
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,2200 \
 		--screenshot=docs/report-2025-Q1.png docs/report-2025-Q1.html 2>/dev/null
-	rm -f $(DOCS_STORE) $(DOCS_STORE)-wal $(DOCS_STORE)-shm
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
