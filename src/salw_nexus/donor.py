@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .countries import name_of
 from .errors import NotFoundError, UsageError
-from .periods import Quarter, check_fiscal_start, day_span, year_range
+from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
 from .reports import (
     DELIVERY,
     ITEM,
@@ -40,6 +40,7 @@ from .reports import (
     TrainingRow,
     list_handovers,
     list_trainings,
+    participants_uncertain,
     quarterly_summary,
 )
 
@@ -161,7 +162,7 @@ def _figures(
                     else_=t.participants - func.coalesce(t.female, 0) - func.coalesce(t.male, 0),
                 )
             ).label("unknown"),
-            func.max(case((t.approximate | t.participants.is_(None), 1), else_=0)).label("lower"),
+            func.max(participants_uncertain()).label("lower"),
             func.sum(known * days).label("person_days"),
         )
         .where(*training_in)
@@ -316,14 +317,9 @@ def donor_report(
     first = first_day if isinstance(first_day, dt.date) else chosen.start
     first = min(first, chosen.start)
 
-    fiscal_year = chosen.year  # the (fiscal) year that holds the quarter is named by its start
-    if chosen.start < year_range(chosen.year, fiscal_start)[0]:
-        fiscal_year -= 1
+    fiscal_year = chosen.fiscal_year(fiscal_start)
     year_start, _ = year_range(fiscal_year, fiscal_start)
     fiscal_label = chosen.label(fiscal_start) if fiscal_start != 1 else None
-    year_label = (
-        f"FY{fiscal_year}-{(fiscal_year + 1) % 100:02d}" if fiscal_start != 1 else str(fiscal_year)
-    )
 
     quarter_figures = _figures(session, project=project_id, start=chosen.start, end=chosen.end)
     life_figures = _figures(session, project=project_id, start=None, end=chosen.end)
@@ -331,7 +327,8 @@ def donor_report(
     spans = [
         Span("Quarter", fiscal_label or chosen.label(), chosen.start, chosen.end,
              quarter_figures[None]),
-        Span("Year to date", year_label, year_start, chosen.end, year_figures[None]),
+        Span("Year to date", year_label(fiscal_year, fiscal_start), year_start, chosen.end,
+             year_figures[None]),
         Span("Life of project", "", first, chosen.end, life_figures[None]),
     ]  # fmt: skip
     empty = Figures()

@@ -62,14 +62,22 @@ class Quarter:
     def __add__(self, quarters: int) -> Quarter:
         return Quarter(self.index + quarters)
 
+    def fiscal_year(self, fiscal_start: int = 1) -> int:
+        """The year whose (calendar or fiscal) year holds this quarter, named by its start."""
+        first = (fiscal_start - 1) // 3  # calendar quarter (0-3) that opens the fiscal year
+        return self.year if self.number - 1 >= first else self.year - 1
+
     def label(self, fiscal_start: int = 1) -> str:
         """``2024-Q4`` for the calendar year; ``FY2024-25 Q3`` for a fiscal year from April."""
         if fiscal_start == 1:
             return f"{self.year}-Q{self.number}"
-        first = (fiscal_start - 1) // 3  # calendar quarter (0-3) that opens the fiscal year
-        fiscal_year = self.year if self.number - 1 >= first else self.year - 1
-        number = (self.number - 1 - first) % 4 + 1
-        return f"FY{fiscal_year}-{(fiscal_year + 1) % 100:02d} Q{number}"
+        number = (self.number - 1 - (fiscal_start - 1) // 3) % 4 + 1
+        return f"{year_label(self.fiscal_year(fiscal_start), fiscal_start)} Q{number}"
+
+
+def year_label(year: int, fiscal_start: int = 1) -> str:
+    """``2025`` for a calendar year; ``FY2024-25`` for the fiscal year starting in 2024."""
+    return str(year) if fiscal_start == 1 else f"FY{year}-{(year + 1) % 100:02d}"
 
 
 def check_fiscal_start(month: int) -> int:

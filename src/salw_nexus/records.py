@@ -719,24 +719,26 @@ def dump_json(document: Mapping[str, Any]) -> str:
     return "".join(json_pieces(document))
 
 
+def indented_json(value: Any, margin: str, default: Callable[[Any], Any] | None = None) -> str:
+    """``value`` as JSON (indent 2) whose lines after the first start with ``margin``: a
+    piece of an enclosing array or object, written one element at a time."""
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=default)
+    return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
+
+
 def json_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:
     """A document's JSON (indent 2), EXPORT_PIECE records at a time: the text of one dump."""
-
-    def indented(value: Any, margin: str) -> str:
-        text = json.dumps(value, ensure_ascii=False, indent=2)
-        return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
-
     tally = Tally(_records_in(document), progress)
     yield "{"
     for position, (key, value) in enumerate(document.items()):
         yield ("\n" if position == 0 else ",\n") + f"  {json.dumps(key, ensure_ascii=False)}: "
         if key not in KINDS or not value:
-            yield indented(value, "  ")
+            yield indented_json(value, "  ")
             continue
         yield "["
         for number, piece in enumerate(chunks(value, EXPORT_PIECE)):
             yield ("\n    " if number == 0 else ",\n    ") + ",\n    ".join(
-                indented(record, "    ") for record in piece
+                indented_json(record, "    ") for record in piece
             )
             tally.add(len(piece))
         yield "\n  ]"

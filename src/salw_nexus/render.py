@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .records import CSV_LIST_SEPARATOR, Progress, csv_cell
+from .records import CSV_LIST_SEPARATOR, Progress, csv_cell, indented_json
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -456,8 +455,8 @@ class Records:
     ``rows`` may be a stream from the store: it is iterated once, as it is written.
     """
 
-    row_type: type
-    names: list[str]  # every row type has several fields: ``values`` gives a tuple
+    hints: dict[str, Any]  # the row type's fields and their types
+    names: list[str]  # the fields written; several, so that ``values`` gives a tuple
     rows: Iterable[Any]
     single: bool  # `show`: one object rather than an array
 
@@ -481,10 +480,11 @@ def _as_records(data: Any) -> Records:
     else:
         row_type, rows = type(data), [data]
     single = row_type is type(data)
-    names = list(get_type_hints(row_type))
+    hints = get_type_hints(row_type)
+    names = list(hints)
     if isinstance(data, (TrainingList, HandoverReport)):
         names = [name for name in names if name not in LISTING_EXCLUDES]
-    return Records(row_type, names, rows, single)
+    return Records(hints, names, rows, single)
 
 
 def _record_dict(data: Any) -> dict[str, Any]:
@@ -503,11 +503,8 @@ def _json(records: Records) -> Iterator[str]:
     values = records.values
 
     def dump(row: Any, margin: str) -> str:
-        text = json.dumps(
-            dict(zip(records.names, values(row), strict=True)),
-            ensure_ascii=False, indent=2, default=_json_default,
-        )  # fmt: skip
-        return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
+        record = dict(zip(records.names, values(row), strict=True))
+        return indented_json(record, margin, default=_json_default)
 
     if records.single:
         yield from (dump(row, "") + "\n" for row in records.rows)
@@ -530,10 +527,9 @@ def _csv_formatters(records: Records) -> list[tuple[int, Callable[[Any], str]]]:
     go through ``csv_cell``; strings, numbers, dates and None (an empty cell) are written
     as they are.
     """
-    hints = get_type_hints(records.row_type)
     formatters: list[tuple[int, Callable[[Any], str]]] = []
     for column, name in enumerate(records.names):
-        hint = hints[name]
+        hint = records.hints[name]
         if hint is bool:
             formatters.append((column, CSV_BOOLEAN.__getitem__))
         elif hint == list[str]:

@@ -504,11 +504,19 @@ def _total(rows: Sequence[SummaryRow], start: dt.date | None, end: dt.date | Non
     )
 
 
+def participants_uncertain() -> Any:
+    """SQL: 1 for a training whose count is a lower bound (approximate, or not given), else 0."""
+    from sqlalchemy import case
+
+    t = TRAINING.c
+    return case((t.approximate | t.participants.is_(None), 1), else_=0)
+
+
 def quarterly_summary(
     session: Session, *, filters: Filters, fiscal_start: int = 1, empty: bool = False
 ) -> Summary:
     """One row per quarter with activity (every quarter in range with ``empty``), and a total."""
-    from sqlalchemy import Integer, case, func, select, union
+    from sqlalchemy import Integer, func, select, union
 
     try:
         check_fiscal_start(fiscal_start)
@@ -517,14 +525,13 @@ def quarterly_summary(
     t, d = TRAINING.c, DELIVERY.c
     days = day_span(t.start, t.end)
     t_quarter, d_quarter = quarter_index(t.start), quarter_index(d.date)
-    uncertain = case((t.approximate | t.participants.is_(None), 1), else_=0)
     trainings_query = _filter_trainings(
         select(
             t_quarter.label("quarter"),
             func.count().label("trainings"),
             func.sum(days).label("training_days"),
             func.coalesce(func.sum(t.participants), 0).label("participants"),
-            func.max(uncertain).label("uncertain"),
+            func.max(participants_uncertain()).label("uncertain"),
             func.sum(t.female).label("female"),
             func.count(t.female).label("female_known"),
             func.sum(t.male).label("male"),
