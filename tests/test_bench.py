@@ -44,6 +44,18 @@ def test_generator_is_deterministic_and_loads(tmp_path: Path, fmt: str) -> None:
     )
     assert agencies.stdout.count("\n") > 1  # Cyrillic agency names are there to be found
 
+    # The write floor of the listings gives nexus's CSV byte for byte: the same work.
+    handovers = run_process(
+        "handovers", "--country", "TJ", "--format", "csv", env={"NEXUS_DB": str(store)}
+    )
+    assert handovers.stdout.count("\n") > 1
+    for which, listing in (("handovers", handovers), ("agency", agencies)):
+        floor = subprocess.run(
+            [sys.executable, str(BENCH / "floor_write.py"), str(store), which],
+            check=True, capture_output=True, text=True, encoding="utf-8",
+        )  # fmt: skip
+        assert floor.stdout == listing.stdout
+
 
 @sqlite_only  # the benchmark makes and times SQLite stores of its own, whatever the run's store
 def test_bench_script_writes_its_table(tmp_path: Path) -> None:

@@ -556,6 +556,45 @@ def test_a_page_past_the_first_chunk(generated: Run, generated_file: dict[str, A
     assert [h["country_name"] for h in page] == sorted(h["country_name"] for h in page)
 
 
+@pytest.mark.parametrize("paged", [False, True])
+def test_filtered_listings_keep_their_children_across_chunks(
+    generated: Run, generated_file: dict[str, Any], paged: bool
+) -> None:
+    """A country's handovers with their items and officials, and the trainings of matching
+    agencies with all their agencies: children are matched to records as both stream."""
+    from salw_nexus.reports import CHUNK
+
+    def page(offset: int, limit: int) -> tuple[list[str], slice]:
+        if not paged:
+            return [], slice(None)
+        return ["--limit", str(limit), "--offset", str(offset)], slice(offset, offset + limit)
+
+    tajik = sorted(
+        (d for d in generated_file["deliveries"] if d["country"] == "TJ"),
+        key=lambda d: (d["date"], d["id"]),
+    )
+    options, chosen = page(60, 40)
+    listed = json.loads(generated("handovers", "--country", "TJ", "-f", "json", *options).stdout)
+    expected = tajik[chosen]
+    assert len(expected) == (40 if paged else len(tajik)) > 0
+    assert [(h["id"], h["items"], h["officials"]) for h in listed] == [
+        (d["id"], d["items"], d["officials"]) for d in expected
+    ]
+
+    with_e = sorted(
+        (t for t in generated_file["trainings"]
+         if any("e" in unicodedata.normalize("NFKC", a).casefold() for a in t["agencies"])),
+        key=lambda t: (t["start"], t["id"]),
+    )  # fmt: skip
+    assert len(with_e) > 1.5 * CHUNK
+    options, chosen = page(500, CHUNK + 200)  # more than a chunk: one boundary inside
+    listed = json.loads(generated("trainings", "--agency", "E", "-f", "json", *options).stdout)
+    assert len(listed) == (CHUNK + 200 if paged else len(with_e))
+    assert [(t["id"], t["agencies"]) for t in listed] == [
+        (t["id"], t["agencies"]) for t in with_e[chosen]
+    ]
+
+
 def test_a_reader_that_stops_early_ends_the_listing_quietly(generated: Run, store: Store) -> None:
     with subprocess.Popen(
         [str(NEXUS_SCRIPT), "trainings", "--format", "csv"],

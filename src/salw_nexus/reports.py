@@ -22,8 +22,9 @@ from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from .countries import UnknownCountry, name_of, to_alpha2
@@ -186,8 +187,8 @@ class TrainingRow(NamedTuple):
     organisers: list[str]
     source: str | None
     notes: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: dt.datetime | None  # read for `show` only: listings leave them out
+    updated_at: dt.datetime | None
 
 
 class ItemRow(TypedDict):
@@ -214,8 +215,8 @@ class HandoverRow(NamedTuple):
     officials: list[OfficialRow]
     source: str | None
     notes: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: dt.datetime | None  # as for TrainingRow
+    updated_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -294,63 +295,114 @@ def _in_chunks(session: Session, query: Select[Any]) -> Iterator[Sequence[Any]]:
         result.close()  # also when the reader stops early (`show` takes the first row)
 
 
-def _training_columns() -> tuple[Any, ...]:
+def _stamps(table: Table, stamps: bool) -> tuple[Any, Any]:
+    """``created_at`` and ``updated_at``, or NULLs: a listing does not show them, and
+    reading and converting two timestamps a row is a sixth of a long listing's work."""
+    from sqlalchemy import null
+
+    return (table.c.created_at, table.c.updated_at) if stamps else (null(), null())
+
+
+def _training_columns(stamps: bool) -> tuple[Any, ...]:
     c = TRAINING.c
     return (
         c.id, c.project_id, c.title, c.country, c.city, c.start, c.end,
         day_span(c.start, c.end), c.participants, c.approximate, c.female, c.male,
-        c.audience, c.topics, c.organisers, c.source, c.notes, c.created_at, c.updated_at,
+        c.audience, c.topics, c.organisers, c.source, c.notes, *_stamps(TRAINING, stamps),
     )  # fmt: skip
 
 
-def list_trainings(session: Session, *, filters: Filters, page: Page = ALL) -> TrainingList:
-    """Trainings by start date, then id, with the agencies represented in record order."""
+def _ordered(
+    chosen: Callable[[Select[Any]], Select[Any]],
+    source: Any,
+    page: Page,
+    order: Sequence[Any],
+    page_order: Sequence[Any] | None = None,
+) -> Callable[..., Select[Any]]:
+    """A maker of queries over the records ``chosen`` (filters applied to a select from
+    ``source``), all in one ``order`` that ends with the records' id: the records
+    themselves, and their child rows (agencies, items, officials) joined to them and
+    ordered by ``then`` within each record, ready for a merge join.
+
+    A page is taken in ``page_order`` (``order`` unless given) by id, so the records and
+    their children see the same page.
+    """
     from sqlalchemy import select
 
-    query = _filter_trainings(select(*_training_columns()), filters)
-    query = page.of(query.order_by(TRAINING.c.start, TRAINING.c.id))
-    return TrainingList(_trainings(session, query))
+    key = order[-1]
+
+    def selected(
+        columns: Sequence[Any], joined: Any = source, then: Sequence[Any] = ()
+    ) -> Select[Any]:
+        query = chosen(select(*columns).select_from(joined))
+        if page != ALL:
+            ids = chosen(select(key).select_from(source)).order_by(*(page_order or order))
+            query = query.where(key.in_(page.of(ids).scalar_subquery()))
+        return query.order_by(*order, *then)
+
+    return selected
 
 
-def _children(
-    session: Session, key: Any, columns: Sequence[Any], source: Any = None
-) -> Callable[[list[str]], dict[str, list[Any]]]:
-    """A reader of the rows (``key``, *``columns``) that belong to a chunk of parent ids,
-    by parent id, in ``position`` order (of ``key``'s table).
+def _rows(session: Session, query: Select[Any]) -> Generator[Any, None, None]:
+    for rows in _in_chunks(session, query):
+        yield from rows
 
-    The statement is built once, with an expanding parameter for the ids: compiling a
-    thousand literals for every chunk costs more than the query.
+
+def _belonging(children: Iterator[Any]) -> Callable[[str], list[Any]]:
+    """A reader of ``children`` (rows whose first column is their record's id, in the
+    records' order) for one record at a time, as the records are read: a merge join."""
+    groups = groupby(children, key=itemgetter(0))
+    pending = next(groups, None)
+
+    def of(record_id: str) -> list[Any]:
+        nonlocal pending
+        if pending is None or pending[0] != record_id:
+            return []
+        rows = list(pending[1])
+        pending = next(groups, None)
+        return rows
+
+    return of
+
+
+def list_trainings(
+    session: Session, *, filters: Filters, page: Page = ALL, stamps: bool = False
+) -> TrainingList:
+    """Trainings by start date, then id, with the agencies represented in record order;
+    with ``stamps``, when each was created and last updated.
+
+    The agencies are read in one query in the same order and matched to their training
+    as both are read (a merge join): no query per training or per chunk.
     """
-    from sqlalchemy import bindparam, select
-
-    query = (
-        select(key, *columns)
-        .select_from(source if source is not None else key.table)
-        .where(key.in_(bindparam("ids", expanding=True)))
-        .order_by(key, key.table.c.position)
+    t, link = TRAINING.c, LINK.c
+    selected = _ordered(
+        partial(_filter_trainings, filters=filters), TRAINING, page, (t.start, t.id)
+    )
+    agencies = TRAINING.join(LINK, link.training_id == t.id).join(
+        AGENCY, AGENCY.c.id == link.agency_id
+    )
+    return TrainingList(
+        _trainings(
+            session,
+            selected(_training_columns(stamps)),
+            selected((link.training_id, AGENCY.c.name), agencies, (link.position,)),
+        )
     )
 
-    def read(ids: list[str]) -> dict[str, list[Any]]:
-        by_parent: dict[str, list[Any]] = defaultdict(list)
-        for row in session.execute(query, {"ids": ids}).all():
-            by_parent[row[0]].append(row)
-        return by_parent
 
-    return read
-
-
-def _trainings(session: Session, query: Select[Any]) -> Generator[TrainingRow, None, None]:
-    agencies_of = _children(
-        session, LINK.c.training_id, [AGENCY.c.name],
-        LINK.join(AGENCY, AGENCY.c.id == LINK.c.agency_id),
-    )  # fmt: skip
-    for rows in _in_chunks(session, query):
-        agencies = agencies_of([row[0] for row in rows])
+def _trainings(
+    session: Session, query: Select[Any], agencies_query: Select[Any]
+) -> Generator[TrainingRow, None, None]:
+    with (
+        closing(_rows(session, query)) as trainings,
+        closing(_rows(session, agencies_query)) as agencies,
+    ):
+        agencies_of = _belonging(agencies)
         for (id_, project, title, country, city, start, end, days, participants, approximate,
-             female, male, audience, topics, organisers, source, notes, created, updated) in rows:  # fmt: skip
+             female, male, audience, topics, organisers, source, notes, created, updated) in trainings:  # fmt: skip
             yield TrainingRow(
                 id_, project, title, country, name_of(country), city, start, end, days,
-                participants, approximate, female, male, [name for _, name in agencies[id_]],
+                participants, approximate, female, male, [name for _, name in agencies_of(id_)],
                 audience, topics, organisers, source, notes, created, updated,
             )  # fmt: skip
 
@@ -364,40 +416,52 @@ def _country_order(session: Session) -> Any:
     return case(ranks, value=DELIVERY.c.country, else_=len(ranks)) if ranks else DELIVERY.c.country
 
 
-def list_handovers(session: Session, *, filters: Filters, page: Page = ALL) -> HandoverReport:
-    """Deliveries by country (by country name), then date, then id.
+def list_handovers(
+    session: Session, *, filters: Filters, page: Page = ALL, stamps: bool = False
+) -> HandoverReport:
+    """Deliveries by country (by country name), then date, then id; ``stamps`` as for
+    ``list_trainings``.
 
-    A page is taken in date order over all countries, then put in country order.
+    A page is taken in date order over all countries, then put in country order. Items
+    and officials are read in the same order, each in one query, and matched to their
+    delivery as the three are read (a merge join): no query per delivery or per chunk.
     """
-    from sqlalchemy import select
-
     c = DELIVERY.c
     joined = DELIVERY.join(AGENCY, AGENCY.c.id == c.agency_id)
-    query = _filter_deliveries(
-        select(c.id, c.project_id, c.date, c.country, AGENCY.c.name, c.unit, c.purpose,
-               c.source, c.notes, c.created_at, c.updated_at).select_from(joined),
-        filters,
+    # One country needs no ranking of countries (and the store need not sort by it).
+    order = (c.date, c.id) if filters.country else (_country_order(session), c.date, c.id)
+    selected = _ordered(
+        partial(_filter_deliveries, filters=filters), joined, page, order, (c.date, c.id)
+    )
+    item, official = ITEM.c, OFFICIAL.c
+    return HandoverReport(
+        _handovers(
+            session,
+            selected((c.id, c.project_id, c.date, c.country, AGENCY.c.name, c.unit, c.purpose,
+                      c.source, c.notes, *_stamps(DELIVERY, stamps))),
+            selected((item.delivery_id, item.name, item.quantity, item.value_usd),
+                     joined.join(ITEM, item.delivery_id == c.id), (item.position,)),
+            selected((official.delivery_id, official.name, official.title),
+                     joined.join(OFFICIAL, official.delivery_id == c.id), (official.position,)),
+        )
     )  # fmt: skip
-    if page != ALL:
-        chosen = _filter_deliveries(select(c.id).select_from(joined), filters)
-        query = query.where(c.id.in_(page.of(chosen.order_by(c.date, c.id)).scalar_subquery()))
-    query = query.order_by(_country_order(session), c.date, c.id)
-    return HandoverReport(_handovers(session, query))
 
 
-def _handovers(session: Session, query: Select[Any]) -> Generator[HandoverRow, None, None]:
-    item = ITEM.c
-    items_of = _children(session, item.delivery_id, [item.name, item.quantity, item.value_usd])
-    officials_of = _children(session, OFFICIAL.c.delivery_id, [OFFICIAL.c.name, OFFICIAL.c.title])
-    for rows in _in_chunks(session, query):
-        ids = [row[0] for row in rows]
-        items, officials = items_of(ids), officials_of(ids)
+def _handovers(
+    session: Session, query: Select[Any], items_query: Select[Any], officials_query: Select[Any]
+) -> Generator[HandoverRow, None, None]:
+    with (
+        closing(_rows(session, query)) as deliveries,
+        closing(_rows(session, items_query)) as items,
+        closing(_rows(session, officials_query)) as officials,
+    ):
+        items_of, officials_of = _belonging(items), _belonging(officials)
         for (id_, project, date, country, agency, unit, purpose, source, notes, created,
-             updated) in rows:  # fmt: skip
+             updated) in deliveries:  # fmt: skip
             yield HandoverRow(
                 id_, project, date, country, name_of(country), agency, unit,
-                [{"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items[id_]],
-                purpose, [{"name": n, "title": t} for _, n, t in officials[id_]],
+                [{"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items_of(id_)],
+                purpose, [{"name": n, "title": t} for _, n, t in officials_of(id_)],
                 source, notes, created, updated,
             )  # fmt: skip
 
@@ -428,10 +492,10 @@ def show_record(session: Session, *, record_id: str) -> RecordView:
     from sqlalchemy import func, select
 
     by_id = Filters(record_id=record_id)
-    with closing(list_trainings(session, filters=by_id)) as trainings:
+    with closing(list_trainings(session, filters=by_id, stamps=True)) as trainings:
         found: RecordView | None = next(trainings.trainings, None)
     if found is None:
-        with closing(list_handovers(session, filters=by_id)) as handovers:
+        with closing(list_handovers(session, filters=by_id, stamps=True)) as handovers:
             found = next(handovers.handovers, None)
     if found is not None:
         return found
