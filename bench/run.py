@@ -50,29 +50,49 @@ class Row:
         return self.nexus.seconds / self.floor.seconds
 
 
+def run_once(command: Sequence[str], setup: Callable[[], None] | None = None,
+             env: dict[str, str] | None = None) -> tuple[float, float]:  # fmt: skip
+    """Wall time and peak RSS (MB) of one run of ``command``."""
+    if setup:
+        setup()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if status != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{stderr}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def figure(runs: list[tuple[float, float]]) -> Figure:
+    return Figure(statistics.median(t for t, _ in runs), statistics.median(m for _, m in runs))
+
+
 def measure(command: Sequence[str], runs: int, setup: Callable[[], None] | None = None,
             env: dict[str, str] | None = None, warm_up: bool = True) -> Figure:  # fmt: skip
     """Median wall time and peak RSS of ``runs`` runs (after one warm-up unless told not to)."""
-    times, peaks = [], []
-    for attempt in range(0 if warm_up else 1, runs + 1):
-        if setup:
-            setup()
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        stderr = process.stderr.read().decode() if process.stderr else ""
-        if status != 0:
-            raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{stderr}")
-        if attempt:  # the first run warms the caches
-            times.append(elapsed)
-            peaks.append(usage.ru_maxrss / 1024)
-    return Figure(statistics.median(times), statistics.median(peaks))
+    if warm_up:
+        run_once(command, setup, env)  # the first run warms the caches
+    return figure([run_once(command, setup, env) for _ in range(runs)])
+
+
+def measure_together(commands: Sequence[Sequence[str]], runs: int) -> list[Figure]:
+    """``measure`` of several commands, their runs taken in turn (a, b, a, b...): a figure
+    and its floor see the same state of the machine, so a slower spell cannot fall on
+    one of them only."""
+    for command in commands:
+        run_once(command)  # warm-up
+    taken: list[list[tuple[float, float]]] = [[] for _ in commands]
+    for _ in range(runs):
+        for command, runs_of in zip(commands, taken, strict=True):
+            runs_of.append(run_once(command))
+    return [figure(runs_of) for runs_of in taken]
 
 
 def machine() -> str:
@@ -97,16 +117,17 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
     notes: list[str] = []
     small = int(os.environ.get("BENCH_RUNS", "5"))
-    rows.append(Row("`nexus --help`", measure([NEXUS, "--help"], small),
-                    measure([PYTHON, str(HERE / "floor_help.py"), "--help"], small),
-                    "bare Typer app, same commands", 1.3))  # fmt: skip
+    nexus, floor = measure_together(
+        [[NEXUS, "--help"], [PYTHON, str(HERE / "floor_help.py"), "--help"]], small
+    )
+    rows.append(Row("`nexus --help`", nexus, floor, "bare Typer app, same commands", 1.3))
 
     seed_store = work / "seed.db"
     subprocess.run([NEXUS, "--db", str(seed_store), "load"], check=True, capture_output=True)
-    imports = measure([PYTHON, "-c", "import typer, rich, sqlmodel"], small)
+    imports = [PYTHON, "-c", "import typer, rich, sqlmodel"]
     for args in (["handovers"], ["summary"]):
-        rows.append(Row(f"`nexus {' '.join(args)}` (seed store)",
-                        measure([NEXUS, "--db", str(seed_store), *args], small), imports,
+        nexus, floor = measure_together([[NEXUS, "--db", str(seed_store), *args], imports], small)
+        rows.append(Row(f"`nexus {' '.join(args)}` (seed store)", nexus, floor,
                         "import typer, rich, sqlmodel", 1.3))  # fmt: skip
 
     # Loads go into an empty store made once by `nexus db upgrade` and copied before each
@@ -165,28 +186,25 @@ def run(sizes: list[int], work: Path) -> tuple[list[Row], list[str]]:
         ("`nexus trainings --agency таможенная --format csv`",
          ["trainings", "--agency", "таможенная", "--format", "csv"], "agency"),
     ):  # fmt: skip
-        nexus = measure([NEXUS, "--db", str(largest_store), *args], min(small, 3))
-        floor = measure(
-            [PYTHON, str(HERE / "floor_query.py"), str(largest_store), which], min(small, 3)
-        )
-        rows.append(Row(f"{label}, {size:,} trainings", nexus, floor,
-                        "the same SQL through sqlite3", 1.5))  # fmt: skip
-        # The same commands on the empty store: what each process costs before any row.
-        nexus_empty = measure([NEXUS, "--db", str(empty_store), *args], small)
-        floor_empty = measure(
-            [PYTHON, str(HERE / "floor_query.py"), str(empty_store), which], small
-        )
-        beyond.append(beyond_line(label, nexus, nexus_empty, floor, floor_empty, "the query"))
-        if which == "summary":
-            continue
-        # A listing also writes every row: the same CSV from raw sqlite3 shows what that costs.
-        written = [PYTHON, str(HERE / "floor_write.py")]
-        written_floor = measure([*written, str(largest_store), which], min(small, 3))
-        written_empty = measure([*written, str(empty_store), which], small)
-        rows.append(Row(f"{label}, {size:,} trainings", nexus, written_floor,
-                        "the same CSV written from raw sqlite3", 1.5))  # fmt: skip
-        beyond.append(beyond_line(label, nexus, nexus_empty, written_floor, written_empty,
-                                  "the same CSV written"))  # fmt: skip
+        # nexus and its floors in turn; then the same on the empty store: what each
+        # process costs before any row.
+        floors = [[PYTHON, str(HERE / "floor_query.py")]]
+        if which != "summary":  # a listing also writes every row: the same CSV from raw sqlite3
+            floors.append([PYTHON, str(HERE / "floor_write.py")])
+        on_rows = measure_together(
+            [[NEXUS, "--db", str(largest_store), *args],
+             *[[*floor, str(largest_store), which] for floor in floors]], min(small, 3),
+        )  # fmt: skip
+        on_empty = measure_together(
+            [[NEXUS, "--db", str(empty_store), *args],
+             *[[*floor, str(empty_store), which] for floor in floors]], small,
+        )  # fmt: skip
+        names = ["the same SQL through sqlite3", "the same CSV written from raw sqlite3"]
+        for index, floor_name in enumerate(names[: len(floors)], start=1):
+            rows.append(Row(f"{label}, {size:,} trainings", on_rows[0], on_rows[index],
+                            floor_name, 1.5))  # fmt: skip
+            beyond.append(beyond_line(label, on_rows[0], on_empty[0], on_rows[index],
+                                      on_empty[index], floor_name.removeprefix("the same ")))  # fmt: skip
     labels = {"json": "Load, JSON", "summary": "`nexus summary`"}
     for what, costs in per_record.items():
         if len(costs) > 1:

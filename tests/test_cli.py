@@ -204,3 +204,41 @@ def test_help_imports_no_heavy_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_commands_are_built_when_asked_for() -> None:
+    """Running one command builds that command only; help lists every one, in order."""
+    code = (
+        "import os, typer\n"
+        "from salw_nexus import cli\n"
+        "os.environ['NEXUS_DB'] = 'x.db'\n"
+        "group = typer.main.get_command(cli.app)\n"
+        "group.main(['db', 'path'], prog_name='nexus', standalone_mode=False)\n"
+        "print(sorted(group.commands._built))\n"
+        "print(','.join(group.list_commands(None)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    path, built, listed = result.stdout.splitlines()
+    assert path.endswith("x.db")
+    assert built == "['db']"
+    assert listed.split(",") == [
+        "load", "check", "export", "trainings", "handovers", "deliveries", "summary", "report",
+        "show", "add-training", "add-delivery", "edit", "remove", "db",
+    ]  # fmt: skip
+
+
+def test_a_command_and_its_help_through_the_lazy_table(tmp_path: Path) -> None:
+    env = {"NEXUS_DB": str(tmp_path / "s.db")}
+    listed = run_process("--help", env=env)
+    assert listed.returncode == 0
+    for name in ("add-training", "deliveries", "db"):
+        assert f"│ {name}" in listed.stdout
+    helped = run_process("db", "upgrade", "--help", env=env)
+    assert helped.returncode == 0
+    assert "Usage: nexus db upgrade" in helped.stdout
+    typo = run_process("handover", env=env)
+    assert typo.returncode == 2
+    assert "No such command 'handover'. Did you mean 'handovers'?" in typo.stderr

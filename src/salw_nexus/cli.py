@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, MutableMapping
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
@@ -27,8 +28,76 @@ def _debug() -> bool:
     return os.environ.get("NEXUS_DEBUG", "") not in ("", "0")
 
 
+class LazyCommands(MutableMapping[str, Any]):
+    """The commands of ``commands`` (below), each built into a click command when first
+    asked for: running one command builds that one, ``--help`` all of them.
+
+    Typer builds every command of an app from its signature before running any (click
+    parameters from the ``Annotated`` options): for eighteen commands that was a tenth of
+    the start-up of a read command on a small store. Click asks a group for its commands
+    by name (``get_command``, ``list_commands``), so the group's table can build them on
+    demand; this is click's documented pattern for lazily loaded subcommands.
+    """
+
+    def __init__(self, source: typer.Typer) -> None:
+        from typer.main import get_command_name
+
+        self._source = source
+        self._infos: dict[str, Any] = {}
+        for info in source.registered_commands:
+            assert info.callback is not None
+            self._infos[info.name or get_command_name(info.callback.__name__)] = info
+        for group in source.registered_groups:
+            assert group.name is not None  # every group here is added with a name
+            self._infos[group.name] = group
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            from typer.main import get_command_from_info, get_group_from_info
+
+            info = self._infos[name]  # a KeyError: no such command (``get`` gives None)
+            source = self._source
+            if isinstance(info, typer.models.CommandInfo):
+                built = get_command_from_info(
+                    info,
+                    pretty_exceptions_short=source.pretty_exceptions_short,
+                    rich_markup_mode=source.rich_markup_mode,
+                )
+            else:
+                built = get_group_from_info(
+                    info,
+                    pretty_exceptions_short=source.pretty_exceptions_short,
+                    rich_markup_mode=source.rich_markup_mode,
+                    suggest_commands=source.suggest_commands,
+                )
+            self._built[name] = built
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._infos.setdefault(name, None)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._infos[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._infos)  # in the order the commands are defined
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
 class NexusGroup(TyperGroup):
-    """The one error boundary: domain errors become plain stderr lines and an exit code."""
+    """The one error boundary: domain errors become plain stderr lines and an exit code.
+
+    Its commands are those of ``commands``, built as they are asked for (LazyCommands).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands(commands)
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
@@ -67,6 +136,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+# The subcommands: defined on a Typer of their own, which NexusGroup builds from lazily.
+commands = typer.Typer(pretty_exceptions_enable=False)
 
 
 @dataclass(frozen=True)
@@ -122,7 +193,7 @@ class ExportFormat(str, Enum):
     csv = "csv"
 
 
-@app.command()
+@commands.command()
 def load(
     ctx: typer.Context,
     file: Annotated[
@@ -146,7 +217,7 @@ def load(
     render.load_result(result)
 
 
-@app.command()
+@commands.command()
 def check(
     file: Annotated[Path, typer.Argument(help="Record file to validate.")],
 ) -> None:
@@ -158,7 +229,7 @@ def check(
     render.check_result(checked)
 
 
-@app.command()
+@commands.command()
 def export(
     ctx: typer.Context,
     fmt: Annotated[
@@ -319,7 +390,7 @@ def _listing(
         render.report(listing, fmt.value)  # in the session: rows are read as they are written
 
 
-@app.command()
+@commands.command()
 def trainings(
     ctx: typer.Context,
     country: CountryOption = None,
@@ -354,11 +425,11 @@ def handovers(
              limit, offset)  # fmt: skip
 
 
-app.command("handovers")(handovers)
-app.command("deliveries", help="The same as `handovers`.")(handovers)
+commands.command("handovers")(handovers)
+commands.command("deliveries", help="The same as `handovers`.")(handovers)
 
 
-@app.command()
+@commands.command()
 def summary(
     ctx: typer.Context,
     year: Annotated[
@@ -401,7 +472,7 @@ class ReportFormat(str, Enum):
     html = "html"
 
 
-@app.command()
+@commands.command()
 def report(
     ctx: typer.Context,
     quarter: Annotated[
@@ -435,7 +506,7 @@ def report(
         render.message(f"wrote {output}")
 
 
-@app.command()
+@commands.command()
 def show(
     ctx: typer.Context,
     record_id: Annotated[
@@ -578,7 +649,7 @@ def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) 
     render.message(f"added {SINGULAR[kind]} {stored.id}")
 
 
-@app.command("add-training")
+@commands.command("add-training")
 def add_training(
     ctx: typer.Context,
     record_id: IdOption = None,
@@ -627,7 +698,7 @@ def add_training(
     )
 
 
-@app.command("add-delivery")
+@commands.command("add-delivery")
 def add_delivery(
     ctx: typer.Context,
     record_id: IdOption = None,
@@ -671,7 +742,7 @@ def add_delivery(
     )
 
 
-@app.command()
+@commands.command()
 def edit(
     ctx: typer.Context,
     record_id: Annotated[
@@ -747,7 +818,7 @@ def edit(
     render.changes(before, after)
 
 
-@app.command()
+@commands.command()
 def remove(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="The record to remove.")],
@@ -777,7 +848,7 @@ def remove(
 db_app = typer.Typer(
     help="The store itself: where it is, its schema version, backups.", no_args_is_help=True
 )
-app.add_typer(db_app, name="db")
+commands.add_typer(db_app, name="db")
 
 
 @db_app.command("path")

@@ -114,7 +114,11 @@ def _strict_money(value: Any) -> Any:
 class InputModel(_PydanticBase):
     """Base of every input model: unknown keys are errors, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # defer_build: the validators are built on first use (a load or an add), so the
+    # commands that only read never pay for them.
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, defer_build=True
+    )
 
 
 class ItemIn(InputModel):
