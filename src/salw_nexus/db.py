@@ -107,6 +107,28 @@ def _sqlite_location(path: Path) -> StoreLocation:
     return StoreLocation(url=f"sqlite:///{path}", label=str(path), path=path)
 
 
+def _use_wal(cursor: Any) -> None:
+    """Put the store in WAL mode (a no-op once it is).
+
+    Processes opening a brand-new store at the same moment can deadlock on the change to
+    WAL (each holds a shared lock and wants the exclusive one); SQLite then answers one of
+    them "database is locked" at once, without waiting out the busy timeout. That one
+    tries again until the other is done, within the same timeout.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool = True) -> None:
     from sqlalchemy import event
 
@@ -117,7 +139,7 @@ def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool = True) -
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable with WAL, at commit
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
