@@ -320,12 +320,13 @@ def _ordered(
     page_order: Sequence[Any] | None = None,
 ) -> Callable[..., Select[Any]]:
     """A maker of queries over the records ``chosen`` (filters applied to a select from
-    ``source``), all in one ``order`` that ends with the records' id: the records
-    themselves, and their child rows (agencies, items, officials) joined to them and
-    ordered by ``then`` within each record, ready for a merge join.
+    ``source``), all in one ``order`` that ends with the records' id, ready for a merge
+    join: ``selected(columns)`` reads the records themselves, and
+    ``selected(columns, joined, then)`` their child rows (agencies, items, officials)
+    from ``joined`` (``source`` joined to the child table), by ``then`` within a record.
 
-    A page is taken in ``page_order`` (``order`` unless given) by id, so the records and
-    their children see the same page.
+    A page (``--limit``/``--offset``) is chosen by id in ``page_order`` (``order`` unless
+    given), the same subquery in every query, so records and children see the same page.
     """
     from sqlalchemy import select
 
