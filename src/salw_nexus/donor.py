@@ -162,7 +162,7 @@ def _figures(
                     else_=t.participants - func.coalesce(t.female, 0) - func.coalesce(t.male, 0),
                 )
             ).label("unknown"),
-            func.max(participants_uncertain()).label("lower"),
+            func.max(participants_uncertain()).label("participants_lower_bound"),
             func.sum(known * days).label("person_days"),
         )
         .where(*training_in)
@@ -182,33 +182,22 @@ def _figures(
         select(
             d.country,
             func.count().label("deliveries"),
-            func.coalesce(func.sum(items.c.lines), 0).label("lines"),
+            func.coalesce(func.sum(items.c.lines), 0).label("item_lines"),
             func.coalesce(func.sum(items.c.units), 0).label("units"),
-            func.coalesce(func.max(items.c.unstated), 0).label("unstated"),
+            func.coalesce(func.max(items.c.unstated), 0).label("units_lower_bound"),
         )
         .select_from(DELIVERY.outerjoin(items, items.c.delivery_id == d.id))
         .where(*delivery_in)
         .group_by(d.country)
     )
+    # Both queries label their columns with the names of Figures' fields.
     by_country: dict[str | None, dict[str, Any]] = {}
-    for row in session.execute(trainings).mappings():
-        by_country.setdefault(row["country"], {}).update(
-            trainings=int(row["trainings"]),
-            training_days=int(row["training_days"]),
-            participants=int(row["participants"]),
-            female=int(row["female"]),
-            male=int(row["male"]),
-            unknown=int(row["unknown"]),
-            participants_lower_bound=bool(row["lower"]),
-            person_days=int(row["person_days"]),
-        )
-    for row in session.execute(deliveries).mappings():
-        by_country.setdefault(row["country"], {}).update(
-            deliveries=int(row["deliveries"]),
-            item_lines=int(row["lines"]),
-            units=int(row["units"]),
-            units_lower_bound=bool(row["unstated"]),
-        )
+    for query in (trainings, deliveries):
+        for row in session.execute(query).mappings():
+            values = by_country.setdefault(row["country"], {})
+            for name, value in row.items():
+                if name != "country":
+                    values[name] = bool(value) if name.endswith("_lower_bound") else int(value)
     figures = {
         country: Figures(countries=(str(country),), **values)
         for country, values in sorted(by_country.items(), key=lambda kv: str(kv[0]))

@@ -748,6 +748,13 @@ def json_pieces(document: Mapping[str, Any], *, progress: Progress | None = None
 CSV_LIST_SEPARATOR = "; "
 
 
+def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
+    """Officials as ``NAME (TITLE); NAME``: a CSV cell, and the tables' Officials line."""
+    return CSV_LIST_SEPARATOR.join(
+        o["name"] + (f" ({o['title']})" if o["title"] else "") for o in officials
+    )
+
+
 def csv_cell(key: str, value: Any) -> str:
     """One CSV cell: lists joined with ``; ``, items as ``NAME:QTY``, officials ``NAME (TITLE)``."""
     if value is None:
@@ -761,9 +768,7 @@ def csv_cell(key: str, value: Any) -> str:
                 for item in value
             )
         if key == "officials":
-            return CSV_LIST_SEPARATOR.join(
-                o["name"] + (f" ({o['title']})" if o["title"] else "") for o in value
-            )
+            return officials_text(value)
         return CSV_LIST_SEPARATOR.join(str(v) for v in value)
     return str(value)
 

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .records import CSV_LIST_SEPARATOR, Progress, csv_cell, indented_json
+from .records import CSV_LIST_SEPARATOR, Progress, csv_cell, indented_json, officials_text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -210,7 +210,7 @@ def _items(row: HandoverRow) -> str:
 
 
 def _officials(row: HandoverRow) -> str:
-    return "; ".join(o["name"] + (f" ({o['title']})" if o["title"] else "") for o in row.officials)
+    return officials_text(row.officials)
 
 
 def _trainings_grid(data: TrainingList) -> Grid:
