@@ -121,6 +121,14 @@ def nexus(store: Store) -> Run:
 
 
 @pytest.fixture
+def emptied(nexus: Run, tmp_path: Path) -> Run:
+    """The CLI on a store that exists (its tables made) but holds no record."""
+    result = nexus("load", str(write(tmp_path, "nothing.yaml", "version: 1\n")))
+    assert result.exit_code == 0, result.stderr
+    return nexus
+
+
+@pytest.fixture
 def loaded(nexus: Run) -> Run:
     """The CLI on a store that holds the seed."""
     result = nexus("load")

@@ -149,7 +149,9 @@ def test_export_to_missing_directory_is_refused(loaded: Run, tmp_path: Path) -> 
     assert f"{target}: the directory {target.parent} does not exist" in result.stderr
 
 
-def test_export_of_an_empty_store(nexus: Run) -> None:
+def test_export_of_an_empty_store(nexus: Run, tmp_path: Path) -> None:
+    empty = write(tmp_path, "empty.yaml", "version: 1\n")
+    assert nexus("load", str(empty)).exit_code == 0  # a store with its tables, no records
     result = nexus("export", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {

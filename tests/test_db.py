@@ -140,8 +140,8 @@ def _open_at(path: str, start: float, results: Any) -> None:
         pass
     try:
         connection = sqlite3.connect(path, isolation_level=None)
-        connection.execute(f"PRAGMA busy_timeout = {db.BUSY_TIMEOUT_MS}")
-        db._use_wal(connection.cursor())
+        connection.execute(f"PRAGMA busy_timeout = {round(db.DEFAULT_LOCK_TIMEOUT_S * 1000)}")
+        db._use_wal(connection.cursor(), db.DEFAULT_LOCK_TIMEOUT_S)
         connection.execute("BEGIN IMMEDIATE")
         connection.execute("CREATE TABLE IF NOT EXISTS t (x)")
         connection.execute("COMMIT")

@@ -184,8 +184,8 @@ def test_bad_options_name_themselves(
     assert store.snapshot() == before
 
 
-def test_an_empty_store_has_no_project_to_report_on(nexus: Run) -> None:
-    result = nexus("report", "--quarter", "2025-Q1")
+def test_an_empty_store_has_no_project_to_report_on(emptied: Run) -> None:
+    result = emptied("report", "--quarter", "2025-Q1")
     assert result.exit_code == 1
     assert "error: the store holds no project to report on" in result.stderr
     assert "nexus load" in result.stderr

@@ -59,7 +59,7 @@ def test_add_delivery_with_items_and_officials(loaded: Run) -> None:
     result = loaded(
         "add-delivery", "--date", "2025-06-01", "--country", "TJK", "--agency", "МВД",
         "--unit", "Expert-Forensic Department", "--item", "Laptop:5", "--item", "Printer",
-        "--item", "Microscope: digital", "--official", "Gurez Dastagul:Police Colonel",
+        "--item", "Microscope: digital:", "--official", "Gurez Dastagul:Police Colonel",
         "--official", "A. Person", "--purpose", "ballistics",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr

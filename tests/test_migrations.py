@@ -109,7 +109,7 @@ def test_upgrade_from_the_first_revision_keeps_every_record(
 def test_upgraded_store_has_the_new_constraints(loaded: Run, store: Store) -> None:
     migrate(store, "downgrade", "0001")
     assert loaded("db", "upgrade").exit_code == 0
-    engine = db.make_engine(db.locate(store.target))
+    engine = db.make_engine(db.locate(store.target), writer=True)
     pattern = r"ck_training_end_after_start|CHECK constraint failed"
     with pytest.raises(IntegrityError, match=pattern), engine.begin() as connection:
         connection.exec_driver_sql(
@@ -133,9 +133,15 @@ def test_store_newer_than_the_program_is_refused(loaded: Run, store: Store) -> N
 
 
 def test_new_store_is_created_at_the_current_revision(nexus: Run, store: Store) -> None:
+    if store.path is not None:  # a file that is not there yet; a server database always is
+        missing = nexus("db", "current")
+        assert missing.exit_code == 1
+        assert f"no store at {store.path}" in missing.stderr
+        assert not store.path.exists()  # reading never creates a store
+        store.path.touch()
     assert (
         nexus("db", "current").stdout
-        == "- (empty: it is created at the current revision on first use)\n"
+        == "- (empty: a command that writes creates it at the current revision)\n"
     )
     assert nexus("db", "upgrade").exit_code == 0
     assert store.rows("SELECT version_num FROM alembic_version") == [("0002",)]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, Date, Integer, MetaData, Table, create_engine, insert, select
 
+from salw_nexus.bounds import EARLIEST, LATEST
 from salw_nexus.periods import (
     Quarter,
     check_fiscal_start,
@@ -81,7 +82,7 @@ def test_fiscal_start_must_align_with_quarters(month: int) -> None:
         check_fiscal_start(month)
 
 
-dates = st.dates(min_value=D(1900, 1, 1), max_value=D(2200, 12, 31))
+dates = st.dates(min_value=EARLIEST, max_value=LATEST)  # the years a quarter may name
 
 
 @given(dates)

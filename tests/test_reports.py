@@ -422,9 +422,9 @@ def test_bad_fiscal_year_start(loaded: Run, month: str) -> None:
     assert "--fiscal-year-start" in result.stderr
 
 
-def test_summary_of_an_empty_store(nexus: Run) -> None:
-    assert data(nexus("summary", "--format", "json")) == []
-    assert nexus("summary").exit_code == 0
+def test_summary_of_an_empty_store(emptied: Run) -> None:
+    assert data(emptied("summary", "--format", "json")) == []
+    assert emptied("summary").exit_code == 0
 
 
 # --- show ---------------------------------------------------------------------------------

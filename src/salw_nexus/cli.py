@@ -7,21 +7,27 @@ Each command turns its options into one service call and one render call. Heavy 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator, MutableMapping
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
+from .bounds import FIRST_YEAR, LAST_YEAR
 from .errors import NexusError, UsageError
 from .records import SINGULAR
+from .text import for_people
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _debug() -> bool:
@@ -89,6 +95,25 @@ class LazyCommands(MutableMapping[str, Any]):
         return len(self._infos)
 
 
+def _shown_safely(exc: TyperException) -> TyperException:
+    """A usage error as click will print it, without control characters from arguments
+    (``No such option: --\x1b[2J`` would otherwise clear the terminal)."""
+    for attribute in ("message", "param_hint", "option_name"):
+        value = getattr(exc, attribute, None)
+        if isinstance(value, str):
+            setattr(exc, attribute, for_people(value))
+    return exc
+
+
+def _quiet_streams() -> None:
+    """Send what is still buffered for stdout and stderr to /dev/null, so that the exit
+    itself does not fail on a reader that went away."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # a test runner's
+            os.dup2(devnull, stream.fileno())
+
+
 class NexusGroup(TyperGroup):
     """The one error boundary: domain errors become plain stderr lines and an exit code.
 
@@ -99,22 +124,33 @@ class NexusGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.commands = LazyCommands(commands)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except TyperException as exc:
+            raise _shown_safely(exc) from None
+
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # here, so that a closed pipe is caught below
             return result
-        except (TyperException, Exit, Abort):  # usage errors, --help, exits: typer's own
+        except (Exit, Abort):  # --help, exits: typer's own
             raise
+        except TyperException as exc:  # usage errors
+            raise _shown_safely(exc) from None
         except BrokenPipeError:
-            # The reader went away (`nexus trainings -f csv | head`): stop quietly. Output
-            # still buffered goes to /dev/null so the exit itself does not fail on it.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(1) from None
+            # The reader went away (`nexus trainings -f csv | head`): stop quietly, exit 1.
+            # After a write was committed, though, the command did what it was asked
+            # (`nexus load X | head -1`): exit 0, or a script would run it again.
+            _quiet_streams()
+            state = ctx.find_root().obj
+            committed = isinstance(state, AppState) and state.committed
+            raise typer.Exit(0 if committed else 1) from None
         except NexusError as exc:
             if _debug():
                 raise
-            lines = exc.lines()
+            lines = [for_people(line) for line in exc.lines()]
             typer.echo(f"error: {lines[0]}", err=True)
             for line in lines[1:]:
                 typer.echo(f"  {line}", err=True)
@@ -122,7 +158,9 @@ class NexusGroup(TyperGroup):
         except Exception as exc:
             if _debug():
                 raise
-            typer.echo(f"error: unexpected failure: {type(exc).__name__}: {exc}", err=True)
+            typer.echo(
+                for_people(f"error: unexpected failure: {type(exc).__name__}: {exc}"), err=True
+            )
             typer.echo("  Run again with NEXUS_DEBUG=1 to see where it happened.", err=True)
             raise typer.Exit(1) from None
 
@@ -140,15 +178,33 @@ app = typer.Typer(
 commands = typer.Typer(pretty_exceptions_enable=False)
 
 
-@dataclass(frozen=True)
+@dataclass
 class AppState:
     db: str | None
+    committed: bool = False  # a write of this command has been committed
 
 
 def _state(ctx: typer.Context) -> AppState:
     state = ctx.find_root().obj
     assert isinstance(state, AppState)
     return state
+
+
+@contextmanager
+def _writing(ctx: typer.Context, *, create: bool = True) -> Iterator[Session]:
+    """A writer's session; once it is committed, the command has done its work."""
+    from . import db
+
+    with db.session_scope(_state(ctx).db, writer=True, create=create) as session:
+        yield session
+    _state(ctx).committed = True
+
+
+def _store_files(ctx: typer.Context) -> list[Path]:
+    """The store's files: an output is never written over them."""
+    from . import db
+
+    return db.locate(_state(ctx).db).files
 
 
 def _print_version(value: bool) -> None:
@@ -210,7 +266,8 @@ def load(
     path = file or seed_path()
     with render.progress_bar() as bar:
         parsed = records.parse_file(path, progress=bar.step(f"reading {path.name}"))
-        with db.session_scope(_state(ctx).db, writer=True) as session:
+        scope = db.dry_run_scope(_state(ctx).db) if dry_run else _writing(ctx)
+        with scope as session:
             result = store.load_records(
                 session, records=parsed, dry_run=dry_run, progress=bar.step("writing")
             )
@@ -243,23 +300,26 @@ def export(
     ] = None,
 ) -> None:
     """Write the whole store out in the record format; YAML and JSON load back unchanged."""
-    from . import db, records, render
+    from . import db, files, records, render, store
 
     if fmt is ExportFormat.csv and output is None:
         raise UsageError(
             "--format csv writes one file per kind (projects.csv, trainings.csv, deliveries.csv)",
             hint="Give a directory with -o/--output.",
         )
-    from . import store
-
+    # Where it goes is checked before the store is read: a refusal comes at once.
+    if fmt is ExportFormat.csv:
+        assert output is not None
+        targets = records.csv_targets(output, protected=_store_files(ctx))
+    elif output is not None:
+        chosen = files.target(output, protected=_store_files(ctx))
     with render.progress_bar() as bar:
         with db.session_scope(_state(ctx).db) as session:
             stored = store.export_records(session, progress=bar.step("reading the store"))
         document = records.to_document(stored)
         del stored  # the document holds the same records as plain values
         if fmt is ExportFormat.csv:
-            assert output is not None
-            written = records.write_csv_tables(document, output)
+            written = records.write_csv_tables(document, targets)
             render.message(f"wrote {', '.join(str(p) for p in written)}")
             return
         dump = records.yaml_pieces if fmt is ExportFormat.yaml else records.json_pieces
@@ -267,7 +327,7 @@ def export(
         if output is None:
             sys.stdout.writelines(pieces)
         else:
-            records.write_text_atomic(output, pieces)
+            files.write_files({chosen: pieces})
     if output is not None:
         render.message(f"wrote {output}")
 
@@ -434,7 +494,13 @@ def summary(
     ctx: typer.Context,
     year: Annotated[
         int | None,
-        typer.Option("--year", "-y", help="A calendar year, or the fiscal year starting in it."),
+        typer.Option(
+            "--year",
+            "-y",
+            min=FIRST_YEAR,
+            max=LAST_YEAR,
+            help="A calendar year, or the fiscal year starting in it.",
+        ),
     ] = None,
     quarter: QuarterOption = None,
     fiscal_year_start: FiscalStartOption = 1,
@@ -492,17 +558,18 @@ def report(
     ] = None,
 ) -> None:
     """The quarterly donor report: key figures, the quarter's activities, sources."""
-    from . import db, donor, records, render
+    from . import db, donor, files, render
 
+    chosen = files.target(output, protected=_store_files(ctx)) if output is not None else None
     with db.session_scope(_state(ctx).db) as session:
         data = donor.donor_report(
             session, quarter=quarter, fiscal_start=fiscal_year_start, project=project
         )
     document = render.donor_report(data, fmt.value)
-    if output is None:
+    if chosen is None:
         sys.stdout.write(document)
     else:
-        records.write_text_atomic(output, document)
+        files.write_files({chosen: document})
         render.message(f"wrote {output}")
 
 
@@ -591,8 +658,11 @@ def _known(db_option: str | None, country: Any = None) -> tuple[list[str], list[
         code = to_alpha2(str(country)) if country else None
     except UnknownCountry:
         code = None
-    with db.session_scope(db_option) as session:
-        return store.known_countries(session), store.known_agencies(session, country=code)
+    try:
+        with db.session_scope(db_option) as session:
+            return store.known_countries(session), store.known_agencies(session, country=code)
+    except db.EmptyStore:  # the first record of a new store: nothing to offer yet
+        return [], []
 
 
 def _prompt_missing(kind: str, data: dict[str, Any], db_option: str | None) -> None:
@@ -607,7 +677,11 @@ def _prompt_missing(kind: str, data: dict[str, Any], db_option: str | None) -> N
             render.message(f"agencies in the store: {'; '.join(agencies)}")
         while True:
             answer = typer.prompt(entry.option_name(name).lstrip("-").capitalize())
-            value: Any = [entry.parse_item(answer)] if name == "items" else answer
+            try:
+                value: Any = [entry.parse_item(answer)] if name == "items" else answer
+            except ValueError as exc:
+                render.message(f"{entry.option_name(name)}: {exc}")
+                continue
             problem = entry.check_field(entry.MODELS[kind], data, name, value)
             if problem is None:
                 data[name] = value
@@ -617,7 +691,7 @@ def _prompt_missing(kind: str, data: dict[str, Any], db_option: str | None) -> N
 
 def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) -> None:
     """The body shared by add-training and add-delivery."""
-    from . import db, entry, render, store
+    from . import entry, render, store
 
     data = entry.given(values)
     interactive = _interactive(no_input)
@@ -639,7 +713,7 @@ def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) 
         if not typer.confirm(f"Save this {SINGULAR[kind]}?", default=True):
             render.message("nothing was saved")
             raise typer.Exit(1)
-    with db.session_scope(_state(ctx).db, writer=True) as session:
+    with _writing(ctx) as session:
         if generated:
             record = record.model_copy(
                 update={"id": store.unique_id(session, base=record.id, kind=kind)}
@@ -731,7 +805,7 @@ def add_delivery(
             "country": country,
             "agency": agency,
             "unit": unit,
-            "items": [entry.parse_item(i) for i in item] if item else None,
+            "items": entry.parse_items(item) if item else None,
             "officials": [entry.parse_official(o) for o in official] if official else None,
             "purpose": purpose,
             "project": project,
@@ -771,7 +845,7 @@ def edit(
     notes: NotesOption = None,
 ) -> None:
     """Change fields of a record (list options replace the list; "" clears a field)."""
-    from . import db, entry, models, render, store
+    from . import entry, models, render, store
 
     changes = entry.given(
         {
@@ -793,7 +867,7 @@ def edit(
             "project": project,
             "source": source,
             "notes": notes,
-            "items": [entry.parse_item(i) if i else i for i in item] if item else None,
+            "items": (item if item == [""] else entry.parse_items(item)) if item else None,
             "officials": [entry.parse_official(o) if o else o for o in official]
             if official
             else None,
@@ -801,7 +875,7 @@ def edit(
     )
     if not changes and not agency:
         raise UsageError("nothing to change", hint="Give the fields to change as options.")
-    with db.session_scope(_state(ctx).db, writer=True) as session:
+    with _writing(ctx, create=False) as session:
         before = store.get_record(session, record_id=record_id)
         if isinstance(before, models.ProjectIn):
             raise UsageError(f"{record_id!r} is a project; edit projects in a record file")
@@ -838,7 +912,7 @@ def remove(
         if not typer.confirm(f"Remove {record_id}?", default=False):
             render.message("nothing was removed")
             raise typer.Exit(1)
-    with db.session_scope(_state(ctx).db, writer=True) as session:
+    with _writing(ctx, create=False) as session:
         kind = store.remove_record(session, record_id=record_id)
     render.message(f"removed {SINGULAR[kind]} {record_id}")
 
@@ -865,6 +939,7 @@ def db_current(ctx: typer.Context) -> None:
     from . import db
 
     location = db.locate(_state(ctx).db)
+    db.prepare(location, create=False)
     engine = db.make_engine(location)
     try:
         with db.translated(location), engine.connect() as connection:
@@ -872,7 +947,7 @@ def db_current(ctx: typer.Context) -> None:
     finally:
         engine.dispose()
     if revision is None:
-        state = "empty: it is created at the current revision on first use"
+        state = "empty: a command that writes creates it at the current revision"
     elif revision == db.HEAD:
         state = "up to date"
     elif revision in db.REVISIONS:
@@ -902,14 +977,30 @@ def db_upgrade(ctx: typer.Context) -> None:
 def db_backup(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Where to write the copy (a new SQLite file).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace FILE if it exists (never the store itself).")
+    ] = False,
 ) -> None:
     """Copy a live SQLite store safely (SQLite's online backup API, never a file copy)."""
     from . import db, render
 
     location = db.locate(_state(ctx).db)
-    db.backup(location, file)
-    render.message(f"backed up {location.label} to {file}")
+    written = db.backup(location, file, force=force)
+    render.message(f"backed up {location.label} to {written}")
+
+
+@db_app.command("check")
+def db_check(ctx: typer.Context) -> None:
+    """Check a SQLite store for damage (SQLite's integrity_check); exit 1 if it is damaged."""
+    from . import db, render
+
+    location = db.locate(_state(ctx).db)
+    db.integrity_check(location)
+    render.message(f"store {location.label}: no damage found")
 
 
 def main() -> None:
+    from .terminal import configure_streams
+
+    configure_streams()
     app()

@@ -2,26 +2,40 @@
 
 - ``--db`` / ``NEXUS_DB`` take a path (SQLite; ``~`` expanded; relative to the current
   directory) or a SQLAlchemy URL (``postgresql+psycopg://...``). Without either, the
-  store is ``nexus.db`` in the user data directory (platformdirs), created on first use.
+  store is ``nexus.db`` in the user data directory (platformdirs).
+- Only a command that writes creates a store (``load``, ``add-*``, ``db upgrade``; the
+  default directory too). A command that reads a store that is not there, or holds
+  nothing yet, says so and how to make one: a mistyped ``--db`` never yields a new empty
+  store and a summary of zeros.
 - SQLite is opened in WAL mode with a busy timeout and foreign keys on. Python's sqlite3
   module opens transactions lazily and not at all for some statements; here the driver's
   own handling is switched off and SQLAlchemy emits ``BEGIN`` itself (``BEGIN IMMEDIATE``
   for a writer, so two writers queue on the busy timeout instead of failing mid-way).
+  Readers open the file read-only (``mode=ro``; on a read-only mount ``immutable=1``), so a
+  store on a read-only disk or a CD can be read. On PostgreSQL, readers' transactions are
+  READ ONLY and writers wait for one another as long as SQLite's do.
 - Refused with a message naming the path: a directory that does not exist (only the
-  default directory is created), a file that is not a SQLite database, and in-memory
-  SQLite (everything would be lost at exit).
+  default directory is created), a file that is not a SQLite database, a SQLite database of
+  another program (nexus will not add its tables to it), and in-memory SQLite (everything
+  would be lost at exit).
+- Failures are named for what they are, with what to do: a full disk, a lock held by
+  another process past the timeout, a damaged store (SQLite's ``quick_check`` runs before
+  each write to a store of up to QUICK_CHECK_BYTES, and its "malformed" errors are caught
+  everywhere), a read-only store. Nothing is written when any of them happens.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError
+from .errors import StoreError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -30,7 +44,12 @@ if TYPE_CHECKING:
 APP_NAME = "salw-nexus"
 DEFAULT_FILE = "nexus.db"
 SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_MS = 30_000
+DEFAULT_LOCK_TIMEOUT_S = 30.0  # NEXUS_LOCK_TIMEOUT: how long a writer waits for another
+# SQLite's quick_check reads the whole file (~0.16 s for 70 MB here): it runs before a
+# write only where that stays cheap; larger stores rely on the "malformed" errors.
+QUICK_CHECK_BYTES = 64 << 20
+# Free space below which a "disk I/O error" on a write is taken to be a full disk.
+NEARLY_FULL_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -40,10 +59,22 @@ class StoreLocation:
     url: str
     label: str
     path: Path | None = None  # set for SQLite files
+    default: bool = False  # the user data directory's store (its directory is made for it)
 
     @property
     def is_sqlite(self) -> bool:
         return self.path is not None
+
+    @property
+    def files(self) -> list[Path]:
+        """The store's files (none for a server database): never to be written over."""
+        from .files import store_files
+
+        return store_files(self.path) if self.path is not None else []
+
+
+class EmptyStore(StoreError):
+    """The store does not exist yet, or holds no nexus tables: nothing to read."""
 
 
 def default_path() -> Path:
@@ -53,11 +84,12 @@ def default_path() -> Path:
 
 
 def locate(db: str | None) -> StoreLocation:
-    """Resolve ``--db``/``NEXUS_DB`` (already merged by the CLI) to a store location."""
+    """Resolve ``--db``/``NEXUS_DB`` (already merged by the CLI) to a store location.
+
+    Looks at the file system only to refuse what can never be a store; creates nothing.
+    """
     if not db:
-        path = default_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _sqlite_location(path)
+        return _sqlite_location(default_path(), default=True)
     if "://" in db:
         return _url_location(db)
     if db.strip() in (":memory:", ""):
@@ -78,7 +110,7 @@ def _url_location(url: str) -> StoreLocation:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(f"--db: {url!r} is not a database URL or a path") from None
     label = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
@@ -88,26 +120,78 @@ def _url_location(url: str) -> StoreLocation:
     return StoreLocation(url=url, label=label)
 
 
-def _sqlite_location(path: Path) -> StoreLocation:
-    if not path.parent.is_dir():
+def _sqlite_location(path: Path, *, default: bool = False) -> StoreLocation:
+    if not default and not path.parent.is_dir():
         raise StoreError(
             f"cannot open store {path}: the directory {path.parent} does not exist",
             hint="Create the directory first, or give another --db path.",
         )
     if path.is_dir():
         raise StoreError(f"cannot open store {path}: it is a directory")
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-        if header != SQLITE_HEADER:
+    try:
+        if path.exists() and path.stat().st_size > 0:
+            with path.open("rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+            if header != SQLITE_HEADER:
+                raise StoreError(
+                    f"cannot open store {path}: the file is not a SQLite database",
+                    hint="Point --db at a nexus store, or at a path that does not exist yet.",
+                )
+    except PermissionError:
+        raise StoreError(f"cannot open store {path}: permission denied") from None
+    return StoreLocation(url=f"sqlite:///{path}", label=str(path), path=path, default=default)
+
+
+def _missing(location: StoreLocation) -> EmptyStore:
+    return EmptyStore(
+        f"no store at {location.label}",
+        hint="`nexus load` creates it with the seed records (`nexus add-training` with "
+        "one); if the records are elsewhere, check --db and NEXUS_DB.",
+    )
+
+
+def _empty(location: StoreLocation) -> EmptyStore:
+    return EmptyStore(
+        f"store {location.label} is empty: nothing has been recorded in it yet",
+        hint="`nexus load` loads the seed records; `nexus add-training` records one.",
+    )
+
+
+def prepare(location: StoreLocation, *, create: bool) -> None:
+    """Make sure the store can be opened: a missing one is created only when ``create``
+    (its directory too, for the default store); otherwise EmptyStore says so."""
+    path = location.path
+    if path is None or path.exists():
+        return
+    if not create:
+        raise _missing(location)
+    if location.default:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
             raise StoreError(
-                f"cannot open store {path}: the file is not a SQLite database",
-                hint="Point --db at a nexus store, or at a path that does not exist yet.",
-            )
-    return StoreLocation(url=f"sqlite:///{path}", label=str(path), path=path)
+                f"cannot create the store's directory {path.parent}: {exc.strerror}",
+                hint="Give a store you can write with --db PATH (or NEXUS_DB).",
+            ) from None
 
 
-def _use_wal(cursor: Any) -> None:
+def lock_timeout() -> float:
+    """Seconds a writer waits for another one (NEXUS_LOCK_TIMEOUT, default 30)."""
+    text = os.environ.get("NEXUS_LOCK_TIMEOUT", "")
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 24 * 3600:
+        raise UsageError(
+            f"NEXUS_LOCK_TIMEOUT must be a number of seconds (0 to 86400), got {text!r}"
+        )
+    return seconds
+
+
+def _use_wal(cursor: Any, timeout: float) -> None:
     """Put the store in WAL mode (a no-op once it is).
 
     Processes opening a brand-new store at the same moment can deadlock on the change to
@@ -118,7 +202,7 @@ def _use_wal(cursor: Any) -> None:
     import sqlite3
     import time
 
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + timeout
     while True:
         try:
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -129,7 +213,44 @@ def _use_wal(cursor: Any) -> None:
             time.sleep(0.005)
 
 
-def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool = True) -> None:
+def _read_only_mount(path: Path) -> bool:
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:
+        return False
+    try:
+        return bool(statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _reader(location: StoreLocation) -> Any:
+    """A connect function opening the SQLite file read-only.
+
+    On a read-only mount SQLite cannot make the -shm file WAL readers need, so the file is
+    opened as immutable (nothing can change it there); unless a -wal file holds changes
+    not yet in the file, which immutable would silently skip.
+    """
+    import sqlite3
+
+    path = location.path
+    assert path is not None
+    uri = path.as_uri() + "?mode=ro"
+    if _read_only_mount(path):
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreError(
+                f"store {location.label} is on a read-only disk with changes still in {wal.name}",
+                hint="Copy the store and its -wal file to a writable place to read it.",
+            )
+        uri += "&immutable=1"
+
+    def connect() -> Any:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    return connect
+
+
+def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool, timeout: float) -> None:
     from sqlalchemy import event
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
@@ -138,9 +259,10 @@ def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool = True) -
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below)
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _use_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")  # durable with WAL, at commit
+        cursor.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
+        if writer:  # a reader's connection is read-only; the store is WAL since its creation
+            _use_wal(cursor, timeout)
+            cursor.execute("PRAGMA synchronous = NORMAL")  # durable with WAL, at commit
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
 
@@ -157,17 +279,22 @@ def make_engine(
 
     # orjson reads the JSON list columns: on a long listing, json.loads was a quarter of
     # the work. Writes keep json.dumps, so the stored text is unchanged.
+    timeout = lock_timeout()
     if location.is_sqlite:
-        engine = create_engine(location.url, json_deserializer=orjson.loads)
-        _sqlite_events(engine, writer=writer, foreign_keys=foreign_keys)
+        options: dict[str, Any] = {} if writer else {"creator": _reader(location)}
+        engine = create_engine(location.url, json_deserializer=orjson.loads, **options)
+        _sqlite_events(engine, writer=writer, foreign_keys=foreign_keys, timeout=timeout)
         return engine
     try:
-        return create_engine(location.url, pool_pre_ping=True, json_deserializer=orjson.loads)
+        engine = create_engine(location.url, pool_pre_ping=True, json_deserializer=orjson.loads)
     except ModuleNotFoundError as exc:
         raise StoreError(
             f"store {location.label}: the database driver is not installed ({exc.name})",
             hint="For PostgreSQL: pip install 'salw-nexus[postgres]'",
         ) from None
+    if not writer:
+        engine = engine.execution_options(postgresql_readonly=True)
+    return engine
 
 
 # --- schema versions (Alembic) -----------------------------------------------------------
@@ -176,13 +303,20 @@ def make_engine(
 REVISIONS = ("0001", "0002")
 HEAD = REVISIONS[-1]
 WRITER_LOCK = 7_238_001  # PostgreSQL advisory lock taken by every writer (SQLite: BEGIN IMMEDIATE)
+# The tables of every revision: a database holding other tables only is another program's.
+NEXUS_TABLES = frozenset(
+    {"project", "training", "delivery", "agency", "training_agency", "delivery_item",
+     "official", "alembic_version"}
+)  # fmt: skip
 
 
 def lock_for_writing(connection: Any) -> None:
-    """Serialise writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite."""
+    """Serialise writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite, waiting no longer."""
     from sqlalchemy import text
 
     if connection.dialect.name == "postgresql":
+        milliseconds = round(lock_timeout() * 1000)
+        connection.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
 
 
@@ -198,6 +332,19 @@ def stored_revision(connection: Any) -> str | None:
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         return None if revision is None else str(revision)
     return REVISIONS[0] if inspector.has_table("training") else None
+
+
+def _refuse_foreign(connection: Any, location: StoreLocation) -> None:
+    """A database with tables, none of them nexus's, belongs to another program."""
+    from sqlalchemy import inspect
+
+    tables = sorted(inspect(connection).get_table_names())
+    if tables and not NEXUS_TABLES.intersection(tables):
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            f"{location.label} is not a nexus store: it holds another program's tables ({shown})",
+            hint="nexus will not add its tables to it; give a store of its own with --db.",
+        )
 
 
 def alembic_config(connection: Any) -> Any:
@@ -223,13 +370,15 @@ def upgrade(location: StoreLocation) -> tuple[str | None, str]:
 
     from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+    prepare(location, create=True)
     engine = make_engine(location, writer=True, foreign_keys=False)
     try:
-        with engine.begin() as connection:
+        with translated(location), engine.begin() as connection:
             lock_for_writing(connection)
             before = stored_revision(connection)  # read under the lock: a racing creator waits
             config = alembic_config(connection)
             if before is None:
+                _refuse_foreign(connection, location)
                 SQLModel.metadata.create_all(connection)
                 command.stamp(config, HEAD)
                 return None, HEAD
@@ -263,18 +412,23 @@ def _newer(location: StoreLocation, revision: str) -> StoreError:
     )
 
 
-def check_revision(engine: Engine, location: StoreLocation) -> None:
-    """Create a new store; refuse one whose schema is older or newer than this program's.
+def check_revision(engine: Engine, location: StoreLocation, *, create: bool) -> None:
+    """Create a new store's tables when ``create``; refuse one whose schema is older or newer
+    than this program's, and (EmptyStore) one with no tables when not ``create``.
 
     Decision: an older store is not upgraded behind the user's back (on a shared database
     others may still run the older nexus); the message says to back up and upgrade.
     """
     with engine.connect() as connection:
         revision = stored_revision(connection)
+        if revision is None:
+            _refuse_foreign(connection, location)
         connection.rollback()
     if revision == HEAD:
         return
     if revision is None:
+        if not create:
+            raise _empty(location)
         upgrade(location)
         return
     if revision in REVISIONS:
@@ -285,57 +439,188 @@ def check_revision(engine: Engine, location: StoreLocation) -> None:
     raise _newer(location, revision)
 
 
+def quick_check(connection: Any, location: StoreLocation) -> None:
+    """Refuse to write to a damaged SQLite store (SQLite's quick_check, where cheap)."""
+    from sqlalchemy import text
+
+    path = location.path
+    if path is None or path.stat().st_size > QUICK_CHECK_BYTES:
+        return
+    found = [row[0] for row in connection.execute(text("PRAGMA quick_check(3)"))]
+    if found != ["ok"]:
+        raise _damaged(location, found[0])
+
+
 @contextmanager
-def session_scope(db: str | None, *, writer: bool = False) -> Iterator[Session]:
+def session_scope(
+    db: str | None, *, writer: bool = False, create: bool | None = None
+) -> Iterator[Session]:
     """A session on the store, inside one transaction: committed on success, else rolled back.
 
-    Writers are serialised (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL).
-    Database failures are turned into a StoreError that names the store.
+    A writer creates a store that is not there yet unless ``create`` is False (``edit``
+    and ``remove`` need records, so they never make an empty store); a reader never does.
+    Writers are serialised (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL) and
+    refused on a damaged store. Database failures become a StoreError naming the store.
     """
     from sqlmodel import Session
 
+    create = writer if create is None else create
     location = locate(db)
+    prepare(location, create=create)
     engine = make_engine(location, writer=writer)
     try:
         with translated(location):
-            check_revision(engine, location)
+            check_revision(engine, location, create=create)
             # No autobegin: a read after the block (a listing consumed too late) fails
             # loudly instead of opening a transaction nobody ends.
             with Session(engine, autobegin=False) as session, session.begin():
                 if writer:
                     lock_for_writing(session.connection())
+                    quick_check(session.connection(), location)
                 yield session
     finally:
         engine.dispose()
 
 
 @contextmanager
+def dry_run_scope(db: str | None) -> Iterator[Session]:
+    """A writer's session for a dry run: on the store, or, when there is no store yet, on a
+    scratch one standing for it (empty either way), so that a dry run creates nothing."""
+    with ExitStack() as stack:
+        try:
+            session = stack.enter_context(session_scope(db, writer=True, create=False))
+        except EmptyStore:
+            session = stack.enter_context(scratch_scope())
+        yield session
+
+
+@contextmanager
+def scratch_scope() -> Iterator[Session]:
+    """A session on a new, empty in-memory store: what a dry run sees in place of a store
+    that does not exist yet (so that the dry run does not create it)."""
+    from sqlmodel import Session, SQLModel, create_engine
+
+    from . import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+    engine = create_engine("sqlite://")
+    try:
+        SQLModel.metadata.create_all(engine)
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+# --- failures, in words -------------------------------------------------------------------
+
+
+def _damaged(location: StoreLocation, detail: str) -> StoreError:
+    return StoreError(
+        f"store {location.label} is damaged ({detail}); nothing was written",
+        hint="Restore it from a backup (`nexus db backup FILE` makes them). What can still be "
+        "read can be saved as a record file: nexus export -o rescued.yaml",
+    )
+
+
+def _busy(location: StoreLocation) -> StoreError:
+    return StoreError(
+        f"store {location.label} is busy: another process has held its write lock for "
+        f"{lock_timeout():g} s; nothing was written",
+        hint="Another nexus (or program) is writing to it, or is stuck: let it finish, or "
+        "stop it, then run the command again. NEXUS_LOCK_TIMEOUT=SECONDS waits longer.",
+    )
+
+
+def _full(location: StoreLocation) -> StoreError:
+    where = location.path.parent if location.path else location.label
+    return StoreError(
+        f"the disk holding {location.label} is full; nothing was written",
+        hint=f"Free some space on the disk of {where} (the store grows beside itself while "
+        "it writes) and run the command again.",
+    )
+
+
+def _read_only(location: StoreLocation, exc: Exception) -> StoreError:
+    return StoreError(
+        f"store {location.label} is read-only: {describe(exc)}",
+        hint="SQLite writes beside the store (its -wal and -shm files): make the file "
+        "and its directory writable, or copy the store somewhere that is.",
+    )
+
+
+def _nearly_full(location: StoreLocation) -> bool:
+    if location.path is None:
+        return False
+    try:
+        return shutil.disk_usage(location.path.parent).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling.
+
+    A full disk makes SQLite roll the whole transaction back itself; SQLAlchemy's release
+    of its savepoint then fails with "no such savepoint", which would hide the cause.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _failure(location: StoreLocation, exc: BaseException) -> StoreError | None:
+    """The StoreError a database failure stands for, when it is one of the named ones."""
+    for cause in _causes(exc):
+        text = describe(cause).lower()
+        if "disk is full" in text or "disk full" in text:
+            return _full(location)
+        if "malformed" in text or "not a database" in text:
+            return _damaged(location, describe(cause))
+        if "database is locked" in text or "lock timeout" in text:
+            return _busy(location)
+        if "disk i/o error" in text and _nearly_full(location):
+            return _full(location)
+    return None
+
+
+@contextmanager
 def translated(location: StoreLocation) -> Iterator[None]:
     """Database failures become one StoreError line naming the store (password hidden)."""
+    import sqlite3
+
     from sqlalchemy.exc import DBAPIError
 
     try:
         yield
-    except DBAPIError as exc:
+    except (DBAPIError, sqlite3.Error) as exc:
+        named = _failure(location, exc)
+        if named is not None:
+            raise named from exc
         path = location.path
         if path is not None and not (
             os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
         ):
-            raise StoreError(
-                f"store {location.label} is read-only: {describe(exc)}",
-                hint="SQLite writes beside the store (its -wal and -shm files): make the file "
-                "and its directory writable, or copy the store somewhere that is.",
-            ) from exc
+            raise _read_only(location, exc) from exc
+        if "readonly" in describe(exc).lower() or "read-only" in describe(exc).lower():
+            raise _read_only(location, exc) from exc
         raise StoreError(f"store {location.label}: {describe(exc)}") from exc
 
 
-def backup(location: StoreLocation, target: Path) -> None:
+def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Path:
     """A consistent copy of a live SQLite store, through SQLite's online backup API.
 
     Never a file copy: with WAL, committed rows may still be in the -wal file. The copy is
-    written beside the target and renamed into place, so a failed backup leaves no half file.
+    written beside the target, checked (``quick_check``) and only then put in its place, so
+    a failed backup leaves no half file and never replaces the last good one with a damaged
+    copy. An existing target is replaced only with ``force``; never the store itself.
     """
     import sqlite3
+
+    from .files import replacing, write_failure
+    from .files import target as output_target
 
     if location.path is None:
         raise StoreError(
@@ -344,28 +629,54 @@ def backup(location: StoreLocation, target: Path) -> None:
         )
     if not location.path.exists():
         raise StoreError(f"store {location.label} does not exist yet: nothing to back up")
-    target = target.expanduser().absolute()
-    if target.resolve() == location.path.resolve():
-        raise StoreError(f"{target}: is the store itself; choose another file")
-    if not target.parent.is_dir():
-        raise StoreError(f"{target}: the directory {target.parent} does not exist")
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    try:
-        source = sqlite3.connect(location.path)
+    chosen = output_target(target, protected=location.files, overwrite=force, text_output=False)
+    with translated(location), replacing(chosen, overwrite=force) as partial:
+        source = sqlite3.connect(location.path.as_uri() + "?mode=ro", uri=True)
         copy = sqlite3.connect(partial)
         try:
-            source.backup(copy)
+            try:
+                source.backup(copy)
+            except sqlite3.OperationalError as exc:
+                if "full" in str(exc):  # the copy's disk, not the store's
+                    raise write_failure(chosen.given, OSError(errno.ENOSPC, str(exc))) from None
+                raise
+            found = [row[0] for row in copy.execute("PRAGMA quick_check(3)")]
         finally:
             copy.close()
             source.close()
-        os.replace(partial, target)
-    except sqlite3.Error as exc:
-        raise StoreError(f"backup of {location.label} to {target} failed: {exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
+        if found != ["ok"]:
+            raise StoreError(
+                f"store {location.label} is damaged ({found[0]}); no backup was written",
+                hint="Keep the last good backup. What can still be read can be saved as a "
+                "record file: nexus export -o rescued.yaml",
+            )
+    return chosen.given
 
 
-def describe(exc: Exception) -> str:
+def integrity_check(location: StoreLocation) -> None:
+    """SQLite's full integrity_check of the store (read-only); StoreError naming the damage."""
+
+    if location.path is None:
+        raise StoreError(
+            f"nexus db check checks SQLite stores; {location.label} is a server database",
+            hint="PostgreSQL checks its own pages; see its amcheck extension.",
+        )
+    prepare(location, create=False)
+    with translated(location):
+        connection = _reader(location)()
+        try:
+            found = [row[0] for row in connection.execute("PRAGMA integrity_check(20)")]
+        finally:
+            connection.close()
+    if found != ["ok"]:
+        raise StoreError(
+            f"store {location.label} is damaged: " + "; ".join(found),
+            hint="Restore it from a backup. What can still be read can be saved as a record "
+            "file: nexus export -o rescued.yaml",
+        )
+
+
+def describe(exc: BaseException) -> str:
     """The database's own words for a failure, without SQL or parameters."""
     original = getattr(exc, "orig", None) or exc
     return str(original).splitlines()[0] if str(original) else type(original).__name__

@@ -9,9 +9,12 @@ Decisions (also in the README):
   first item): ``kg-2022-10-24-countering-international-firearms-trafficking``; ``-2``,
   ``-3`` ... is added when it is taken.
 - ``--item "Microscope:2"`` is two microscopes; without ``:QTY`` the quantity is not stated.
+  What follows the last colon must be a plain whole number; a name holding a colon ends
+  with one more (``--item "Ratio 1:20:"``); see ``text.parse_item``.
   ``--official "Saidolim Nuriddinov:Police Colonel"``: the title follows the first colon.
 - In ``edit``, an empty value (``--city ""``) clears an optional field; a list option
   replaces the whole list.
+- Text arrives as typed even under a locale that is not UTF-8 (``text.from_argv``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from . import text as text_rules
 from .errors import RecordError, UsageError
 from .models import DeliveryIn, TrainingIn
 from .records import SINGULAR, describe_error
@@ -46,7 +50,6 @@ OPTION_NAMES = {
     "items": "--item",
     "officials": "--official",
 }
-QUANTITY = re.compile(r"\s*(-?\d+)\s*")
 SLUG_WORDS = 5
 
 
@@ -94,15 +97,27 @@ def missing(kind: str, data: Mapping[str, Any]) -> list[str]:
 
 
 def parse_item(text: str) -> dict[str, Any]:
-    name, colon, quantity = text.rpartition(":")
-    if colon and QUANTITY.fullmatch(quantity):
-        return {"name": name, "quantity": int(quantity)}
-    return {"name": text}
+    """``--item "NAME[:QTY]"`` as an item; ValueError says what is wrong with it."""
+    name, quantity = text_rules.parse_item(text_rules.from_argv(text))
+    return {"name": name} if quantity is None else {"name": name, "quantity": quantity}
+
+
+def parse_items(texts: Sequence[str]) -> list[dict[str, Any]]:
+    """Every ``--item`` given, in order; RecordError names the one that is wrong."""
+    items, problems = [], []
+    for number, text in enumerate(texts, start=1):
+        try:
+            items.append(parse_item(text))
+        except ValueError as exc:
+            problems.append(f"--item {number}: {exc}")
+    if problems:
+        raise RecordError(problems)
+    return items
 
 
 def parse_official(text: str) -> dict[str, Any]:
-    name, colon, title = text.partition(":")
-    return {"name": name, "title": title.strip() or None} if colon else {"name": text}
+    name, colon, title = text_rules.from_argv(text).partition(":")
+    return {"name": name, "title": title.strip() or None} if colon else {"name": name}
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -153,5 +168,14 @@ def _cleared(value: Any, required: bool, name: str) -> Any:
 
 
 def given(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The options actually given (None and empty repeatable options dropped)."""
-    return {k: v for k, v in values.items() if v is not None and v != []}
+    """The options actually given (None and empty repeatable options dropped), their text
+    as typed (``text.from_argv``)."""
+    return {k: _as_typed(v) for k, v in values.items() if v is not None and v != []}
+
+
+def _as_typed(value: Any) -> Any:
+    if isinstance(value, str):
+        return text_rules.from_argv(value)
+    if isinstance(value, list):
+        return [_as_typed(v) for v in value]
+    return value

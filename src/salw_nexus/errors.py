@@ -56,3 +56,8 @@ class StoreError(NexusError):
 
 class NotFoundError(NexusError):
     """A record id that is not in the store."""
+
+
+class FileError(NexusError):
+    """A file cannot be written as asked (the store itself, a directory, an existing
+    file without --force, a full disk); nothing was written."""

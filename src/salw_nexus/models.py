@@ -10,8 +10,17 @@ Decisions not spelt out in DESIGN §1 (also in the README):
 - When ``approximate`` is true, ``participants`` is a lower bound, so ``female + male`` may
   exceed it; when it is exact, ``female + male`` may not.
 - Text is NFC-normalised and stripped of surrounding white space; empty text is an error
-  (write ``null`` for "not known").
+  (write ``null`` for "not known"). Control characters, bidirectional controls and unpaired
+  surrogates are refused (``text.py``); only ``notes`` may hold tabs and line breaks.
+- Counts, values and dates are bounded (``bounds.py``): up to 1,000,000 per count, dates
+  from 1990 to 2100.
+- A list of names (agencies, audience, topics, ...) may not name the same thing twice
+  (compared as ``--agency`` searches: case and Unicode form aside).
 - Projects also take an optional ``source`` and ``notes``, like the other records.
+
+Records read back from the store are built with ``trusted()``, without validation: the
+store holds what was validated when it was written, and a store written before a rule was
+added must still export, so that the file can be corrected and loaded again.
 """
 
 from __future__ import annotations
@@ -34,7 +43,9 @@ from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, UniqueConst
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
+from .bounds import EARLIEST, LATEST, MAX_COUNT, MAX_LINE, MAX_NOTES, MAX_VALUE
 from .countries import UnknownCountry, to_alpha2
+from .text import unsafe_character
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -53,11 +64,35 @@ def search_key(text: str) -> str:
 # --- field types ----------------------------------------------------------------------
 
 
-def _clean_text(value: str) -> str:
+def _clean_text(value: str, *, multiline: bool = False) -> str:
+    if multiline:
+        value = value.replace("\r\n", "\n")  # a file saved on Windows
+    # Checked before NFC: normalising a string with an unpaired surrogate fails.
+    problem = unsafe_character(value, multiline=multiline)
+    if problem:
+        raise ValueError(problem)
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
         raise ValueError("must not be empty (write null when it is not known)")
+    limit = MAX_NOTES if multiline else MAX_LINE
+    if len(value) > limit:
+        raise ValueError(f"is {len(value):,} characters long, over the limit of {limit:,}")
     return value
+
+
+def _clean_notes(value: str) -> str:
+    return _clean_text(value, multiline=True)
+
+
+def _no_repeats(values: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        key = search_key(value)
+        if key in seen:
+            same = "" if seen[key] == value else f" (as {seen[key]!r})"
+            raise ValueError(f"names {value!r} twice{same}; list each once")
+        seen[key] = value
+    return values
 
 
 def _to_slug(value: str) -> str:
@@ -73,6 +108,14 @@ def _to_country(value: str) -> str:
         return to_alpha2(value)
     except UnknownCountry as exc:
         raise ValueError(str(exc)) from None
+
+
+def _plausible_date(day: dt.date) -> dt.date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(
+            f"date {day} is outside {EARLIEST.year}–{LATEST.year}; is the year a typo?"
+        )
+    return day
 
 
 def parse_date(value: Any) -> dt.date:
@@ -93,12 +136,14 @@ def parse_date(value: Any) -> dt.date:
 
 
 Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
+Notes = Annotated[str, Field(strict=True), AfterValidator(_clean_notes)]
 Slug = Annotated[str, Field(strict=True, max_length=120), AfterValidator(_to_slug)]
-Country = Annotated[str, Field(strict=True), AfterValidator(_to_country)]
-IsoDate = Annotated[dt.date, BeforeValidator(parse_date)]
-Count = Annotated[int, Field(strict=True, ge=0)]
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-TextList = Annotated[list[Text], Field(default_factory=list)]
+# No country's name is near 100 characters; the bound keeps fuzzy suggestions cheap.
+Country = Annotated[str, Field(strict=True, max_length=100), AfterValidator(_to_country)]
+IsoDate = Annotated[dt.date, BeforeValidator(parse_date), AfterValidator(_plausible_date)]
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+Money = Annotated[float, Field(ge=0, le=MAX_VALUE, allow_inf_nan=False)]
+TextList = Annotated[list[Text], Field(default_factory=list), AfterValidator(_no_repeats)]
 
 
 def _strict_money(value: Any) -> Any:
@@ -141,7 +186,7 @@ class ProjectIn(InputModel):
     donors: TextList
     frameworks: TextList
     source: Text | None = None
-    notes: Text | None = None
+    notes: Notes | None = None
 
 
 class TrainingIn(InputModel):
@@ -161,7 +206,7 @@ class TrainingIn(InputModel):
     topics: TextList
     organisers: TextList
     source: Text | None = None
-    notes: Text | None = None
+    notes: Notes | None = None
 
     @field_validator("end")
     @classmethod
@@ -208,7 +253,22 @@ class DeliveryIn(InputModel):
     purpose: Text | None = None
     officials: Annotated[list[OfficialIn], Field(default_factory=list)]
     source: Text | None = None
-    notes: Text | None = None
+    notes: Notes | None = None
+
+
+def trusted_project(data: dict[str, Any]) -> ProjectIn:
+    """A project read back from the store (not validated again: see the module's doc)."""
+    return ProjectIn.model_construct(**data)
+
+
+def trusted_training(data: dict[str, Any]) -> TrainingIn:
+    return TrainingIn.model_construct(**data)
+
+
+def trusted_delivery(data: dict[str, Any]) -> DeliveryIn:
+    items = [ItemIn.model_construct(**item) for item in data.pop("items")]
+    officials = [OfficialIn.model_construct(**o) for o in data.pop("officials")]
+    return DeliveryIn.model_construct(**data, items=items, officials=officials)
 
 
 # --- tables -----------------------------------------------------------------------------

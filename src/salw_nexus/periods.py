@@ -21,6 +21,8 @@ from sqlalchemy import Integer, cast, extract
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from .bounds import FIRST_YEAR, LAST_YEAR
+
 FISCAL_STARTS = (1, 4, 7, 10)
 QUARTER_RE = re.compile(r"(\d{4})-?[Qq]([1-4])")
 
@@ -37,10 +39,12 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
-        """``2025-Q1`` or ``2025Q1`` (case-insensitive); ValueError otherwise."""
+        """``2025-Q1`` or ``2025Q1`` (case-insensitive), of a year records may have
+        (``bounds.py``); ValueError otherwise."""
         match = QUARTER_RE.fullmatch(text.strip())
         if not match:
             raise ValueError(f"{text!r} is not a quarter; write it as 2025-Q1 (or 2025Q1)")
+        check_year(int(match.group(1)))
         return cls(int(match.group(1)) * 4 + int(match.group(2)) - 1)
 
     @property
@@ -78,6 +82,14 @@ class Quarter:
 def year_label(year: int, fiscal_start: int = 1) -> str:
     """``2025`` for a calendar year; ``FY2024-25`` for the fiscal year starting in 2024."""
     return str(year) if fiscal_start == 1 else f"FY{year}-{(year + 1) % 100:02d}"
+
+
+def check_year(year: int) -> int:
+    """A year records may have (``bounds.py``): anything else is a typo, and would reach
+    past what dates can hold (``--year 0``, ``-q 9999-Q4``)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year {year} is outside {FIRST_YEAR}–{LAST_YEAR}; is it a typo?")
+    return year
 
 
 def check_fiscal_start(month: int) -> int:

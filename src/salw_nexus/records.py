@@ -26,26 +26,26 @@ import difflib
 import gc
 import io
 import json
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import RecordError
+from .text import item_text, spreadsheet_cell
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .files import Target
     from .models import DeliveryIn, ProjectIn, TrainingIn
 
 KINDS = ("projects", "trainings", "deliveries")
 SINGULAR = {"projects": "project", "trainings": "training", "deliveries": "delivery"}
 # A record file is shallow (top > list > record > items > item); anything deeper is an error.
 MAX_DEPTH = 32
-DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB; override with NEXUS_MAX_FILE_BYTES
 PROGRESS_EVERY = 1000  # records between two progress reports
 CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
@@ -130,44 +130,6 @@ def _records_in(document: Mapping[str, Any]) -> int:
     return sum(len(document.get(kind) or []) for kind in KINDS)
 
 
-def max_file_bytes() -> int:
-    return int(os.environ.get("NEXUS_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES))
-
-
-# --- reading bytes ----------------------------------------------------------------------
-
-
-def read_text(path: Path) -> str:
-    """The file's text, refusing what is missing, oversize or not UTF-8 (naming the line)."""
-    label = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_file_bytes():
-            raise RecordError(
-                [f"{label}: file is {size:,} bytes, over the limit of {max_file_bytes():,}"],
-                hint="Split the file, or raise the limit with NEXUS_MAX_FILE_BYTES.",
-            )
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise RecordError([f"{label}: is a directory, not a record file"]) from None
-    except FileNotFoundError:
-        raise RecordError([f"{label}: no such file"]) from None
-    except PermissionError:
-        raise RecordError([f"{label}: permission denied"]) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise RecordError(
-            [
-                f"{label}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
-            ]
-        ) from None
-    if not text.strip():
-        raise RecordError([f"{label}: file is empty; a record file starts with 'version: 1'"])
-    return text
-
-
 # --- walking YAML -----------------------------------------------------------------------
 
 
@@ -230,7 +192,10 @@ class _YamlWalker:
             # while a text field such as `city` takes what was written.
             return AmbiguousNumber(event.value)
         node = yaml.ScalarNode(tag, event.value)
-        return self.loader.yaml_constructors[tag](self.loader, node)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        except ValueError:  # an integer of thousands of digits: Python refuses to read it
+            raise self.fail(line, f"number too large: {event.value[:20]}...") from None
 
     def compose(self, event: Any, path: Loc, lines: dict[Loc, int], depth: int) -> Any:
         """The plain value that starts with ``event``; records each key's line in ``lines``."""
@@ -258,7 +223,7 @@ class _YamlWalker:
                 if key in mapping:
                     raise self.fail(
                         key_line,
-                        f"duplicate key {key!r} (first at line {lines[key_path]}); "
+                        f"duplicate key {shown(key)} (first at line {lines[key_path]}); "
                         "a record file may name each key once",
                     )
                 lines[key_path] = key_line
@@ -272,7 +237,7 @@ class _YamlWalker:
             raise self.fail(line, "a key must be plain text")
         value = self.scalar(event)
         if not isinstance(value, str):
-            raise self.fail(line, f"a key must be text, got {value!r}")
+            raise self.fail(line, f"a key must be text, got {shown(value)}")
         return value
 
     def records(self) -> Iterator[RawRecord | tuple[str, Any, int]]:
@@ -296,7 +261,7 @@ class _YamlWalker:
             key = self.key(key_event)
             key_line = key_event.start_mark.line + 1
             if key in seen:
-                raise self.fail(key_line, f"duplicate key {key!r} (first at line {seen[key]})")
+                raise self.fail(key_line, f"duplicate key {shown(key)} (first at line {seen[key]})")
             seen[key] = key_line
             value_event = self.next_event()
             if key not in KINDS:
@@ -305,7 +270,7 @@ class _YamlWalker:
             if isinstance(value_event, yaml.ScalarEvent) and self.scalar(value_event) is None:
                 continue  # `trainings:` with nothing after it: an empty list
             if not isinstance(value_event, yaml.SequenceStartEvent):
-                raise self.fail(value_event.start_mark.line + 1, f"{key!r} must be a list")
+                raise self.fail(value_event.start_mark.line + 1, f"{shown(key)} must be a list")
             index = 0
             while not isinstance(item := self.next_event(), yaml.SequenceEndEvent):
                 lines: dict[Loc, int] = {}
@@ -442,7 +407,7 @@ def _json_records(text: str, label: str) -> Iterator[RawRecord | tuple[str, Any,
         key, line, first = found if found else ("?", 0, 0)
         raise RecordError(
             [
-                f"{label}:{line}: duplicate key {key!r} (first at line {first}); a record file may name each key once"
+                f"{label}:{line}: duplicate key {shown(key)} (first at line {first}); a record file may name each key once"
             ]
         ) from None
     except json.JSONDecodeError as exc:
@@ -496,6 +461,13 @@ _MESSAGES = {
 }
 
 
+def shown(value: Any, width: int = 60) -> str:
+    """``repr(value)``, cut to ``width`` characters: an error line names a value, it does
+    not reprint a megabyte of it."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "value_error":
@@ -508,23 +480,27 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         return f"unknown field; {hint}"
     if kind == "too_short":
         return "needs at least one entry"
+    if kind == "less_than_equal":
+        return f"must be at most {error['ctx']['le']:,}, got {shown(error['input'])}; is it a typo?"
     if kind == "string_too_long":
         return str(error["msg"]).lower()
     if isinstance(error.get("input"), AmbiguousNumber):
         return (
-            f"ambiguous number {error['input']!r}: write a plain decimal number without a "
+            f"ambiguous number {shown(error['input'])}: write a plain decimal number without a "
             "leading zero or sign, or quote it if it is text"
         )
     text = _MESSAGES.get(kind, str(error["msg"]))
     if kind != "missing":
-        text += f", got {error['input']!r}"
+        text += f", got {shown(error['input'])}"
     return text
 
 
 def _field_name(loc: Sequence[str | int]) -> str:
     name = ""
     for part in loc:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+        # An unknown key may be of any length: an error line names it, shortened.
+        shown = part[:37] + "..." if isinstance(part, str) and len(part) > 40 else part
+        name += f"[{shown}]" if isinstance(shown, int) else (f".{shown}" if name else str(shown))
     return name
 
 
@@ -535,7 +511,7 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
 
     noun = SINGULAR[raw.kind]
     record_id = raw.data.get("id") if isinstance(raw.data, dict) else None
-    who = f"{noun} {record_id!r}" if isinstance(record_id, str) else f"{noun} #{raw.index + 1}"
+    who = f"{noun} {shown(record_id)}" if isinstance(record_id, str) else f"{noun} #{raw.index + 1}"
     try:
         record = model.model_validate(raw.data)
     except ValidationError as exc:
@@ -573,7 +549,7 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
             if key == "version":
                 version_seen = True
                 if value != 1 or isinstance(value, bool):
-                    problems.append(f"{label}:{line}: version must be 1, got {value!r}")
+                    problems.append(f"{label}:{line}: version must be 1, got {shown(value)}")
                 continue
             close = difflib.get_close_matches(key, ["version", *KINDS], n=1)
             hint = (
@@ -581,7 +557,7 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
                 if close
                 else "expected version, projects, trainings, deliveries"
             )
-            problems.append(f"{label}:{line}: unknown top-level key {key!r}; {hint}")
+            problems.append(f"{label}:{line}: unknown top-level key {shown(key)}; {hint}")
             continue
         parsed = validate(entry, models[entry.kind], label, problems)
         if parsed is not None:
@@ -632,7 +608,9 @@ def detect_format(path: Path, text: str) -> str:
 
 def parse_file(path: Path, *, progress: Progress | None = None) -> RecordSet:
     """Read and validate a record file, YAML or JSON (chosen by extension or content)."""
-    text = read_text(path)
+    from .files import read_record_text
+
+    text = read_record_text(path)
     return parse_text(text, label=str(path), fmt=detect_format(path, text), progress=progress)
 
 
@@ -756,7 +734,8 @@ def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
 
 
 def csv_cell(key: str, value: Any) -> str:
-    """One CSV cell: lists joined with ``; ``, items as ``NAME:QTY``, officials ``NAME (TITLE)``."""
+    """One CSV cell's text: lists joined with ``; ``, items as ``--item`` spells them
+    (``NAME:QTY``), officials ``NAME (TITLE)``. ``spreadsheet_cell`` makes it safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -764,8 +743,7 @@ def csv_cell(key: str, value: Any) -> str:
     if isinstance(value, list):
         if key == "items":
             return CSV_LIST_SEPARATOR.join(
-                item["name"] + ("" if item["quantity"] is None else f":{item['quantity']}")
-                for item in value
+                item_text(item["name"], item["quantity"]) for item in value
             )
         if key == "officials":
             return officials_text(value)
@@ -777,8 +755,9 @@ def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
     """One CSV text per kind (``projects.csv`` ...), lists flattened with ``; ``.
 
     Items are written as ``NAME:QTY`` (the ``--item`` syntax) and officials as
-    ``NAME (TITLE)``; ``value_usd`` of items is not carried. CSV is for spreadsheets:
-    only YAML and JSON exports load back.
+    ``NAME (TITLE)``; ``value_usd`` of items is not carried. A cell a spreadsheet would
+    run as a formula starts with ``'`` (see ``text.spreadsheet_cell``). CSV is for
+    spreadsheets: only YAML and JSON exports load back.
     """
     from .models import DeliveryIn, ProjectIn, TrainingIn
 
@@ -794,39 +773,37 @@ def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
         names = list(model.model_fields)
         writer.writerow(names)
         for record in document.get(kind, []):
-            writer.writerow([csv_cell(name, record.get(name)) for name in names])
+            writer.writerow([spreadsheet_cell(csv_cell(name, record.get(name))) for name in names])
         tables[f"{kind}.csv"] = buffer.getvalue()
     return tables
 
 
-def write_text_atomic(path: Path, text: str | Iterable[str]) -> None:
-    """Write (text, or its pieces) beside the target, then rename: never half a file left."""
-    if path.is_dir():
-        raise RecordError([f"{path}: is a directory; give a file name"])
-    if not path.parent.is_dir():
-        raise RecordError([f"{path}: the directory {path.parent} does not exist"])
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            handle.writelines([text] if isinstance(text, str) else text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise RecordError([f"{path}: cannot write: {exc.strerror}"]) from None
+CSV_NAMES = tuple(f"{kind}.csv" for kind in KINDS)
 
 
-def write_csv_tables(document: Mapping[str, Any], directory: Path) -> list[Path]:
-    """Write projects.csv, trainings.csv and deliveries.csv into ``directory`` (created)."""
+def csv_targets(directory: Path, *, protected: Collection[Path] = ()) -> list[Target]:
+    """Where ``export --format csv`` writes: projects.csv, trainings.csv and deliveries.csv
+    in ``directory`` (created), each checked as any output is (``files.target``)."""
+    from .errors import FileError
+    from .files import target
+
+    directory = directory.expanduser()
     if directory.exists() and not directory.is_dir():
-        raise RecordError(
-            [f"{directory}: exists and is not a directory; csv export writes a directory"]
+        raise FileError(
+            f"{directory}: exists and is not a directory; csv export writes a directory"
         )
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RecordError([f"{directory}: cannot create directory: {exc.strerror}"]) from None
-    written = []
-    for name, text in dump_csv_tables(document).items():
-        write_text_atomic(directory / name, text)
-        written.append(directory / name)
-    return written
+        raise FileError(f"{directory}: cannot create directory: {exc.strerror}") from None
+    return [target(directory / name, protected=protected) for name in CSV_NAMES]
+
+
+def write_csv_tables(document: Mapping[str, Any], targets: Sequence[Target]) -> list[Path]:
+    """Write the three tables: all of them, or (on a full disk, a crash) none, the old set
+    left whole. Returns the paths written."""
+    from .files import write_files
+
+    tables = dump_csv_tables(document)
+    write_files({chosen: tables[chosen.given.name] for chosen in targets})
+    return [chosen.given for chosen in targets]

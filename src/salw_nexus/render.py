@@ -10,6 +10,10 @@ A report (plain data from ``reports.py``) is rendered in one of four formats, ch
 
 Shown in tables: a lower-bound count as ``≥16``, an unknown one as ``?``.
 Totals and subtotals appear in ``table`` and ``markdown`` only: JSON and CSV carry records.
+
+Output for people (tables, Markdown, the donor report, messages) never writes a control
+character that came from data (``text.for_people``); CSV cells that a spreadsheet would run
+as a formula start with ``'`` (``text.spreadsheet_cell``); JSON stays exact.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .records import CSV_LIST_SEPARATOR, Progress, csv_cell, indented_json, officials_text
+from .terminal import displayable, is_utf
+from .text import for_people, spreadsheet_cell
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -66,7 +72,7 @@ def stderr() -> Console:
 
 def message(text: str) -> None:
     """A one-line message for the person at the terminal (stderr: not part of the data)."""
-    stderr().print(text, markup=False)
+    stderr().print(for_people(text), markup=False)
 
 
 # --- progress ---------------------------------------------------------------------------
@@ -148,7 +154,8 @@ def progress_bar() -> Iterator[ProgressBar]:
 
 def load_result(result: LoadResult) -> None:
     console = stdout()
-    console.print(f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}", markup=False)
+    heading = f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}"
+    console.print(for_people(heading), markup=False)
     table = Table()
     table.add_column("kind")
     for heading in ("added", "updated", "unchanged"):
@@ -163,8 +170,10 @@ def load_result(result: LoadResult) -> None:
 def check_result(records: RecordSet) -> None:
     counts = records.counts()
     stdout().print(
-        f"{records.source}: valid — {counts['projects']} project(s), "
-        f"{counts['trainings']} training(s), {counts['deliveries']} delivery(ies)",
+        for_people(
+            f"{records.source}: valid — {counts['projects']} project(s), "
+            f"{counts['trainings']} training(s), {counts['deliveries']} delivery(ies)"
+        ),
         markup=False,
     )
 
@@ -185,8 +194,23 @@ class Grid:
     breaks: set[int] = field(default_factory=set)  # a section ends after these rows
 
     def add(self, row: Sequence[str], style: str = "") -> None:
-        self.rows.append(list(row))
+        self.rows.append([for_people(cell) for cell in row])
         self.styles.append(style)
+
+    def shown_in(self, encoding: str) -> Grid:
+        """The grid as a console in ``encoding`` shows it (``terminal.displayable``)."""
+        if is_utf(encoding):
+            return self
+        fit = partial(displayable, encoding=encoding)
+        return Grid(
+            title=fit(for_people(self.title)),
+            headers=[fit(h) for h in self.headers],
+            right=self.right,
+            nowrap=self.nowrap,
+            rows=[[fit(cell) for cell in row] for row in self.rows],
+            styles=self.styles,
+            breaks=self.breaks,
+        )
 
     def end_section(self) -> None:
         if self.rows:
@@ -365,7 +389,7 @@ def _fitted_table(grid: Grid, console: Console) -> Table:
 
 def _print_grid(grid: Grid) -> None:
     console = stdout()
-    console.print(_fitted_table(grid, console))
+    console.print(_fitted_table(grid.shown_in(console.encoding), console))
 
 
 def _least_width(grid: Grid) -> int:
@@ -407,7 +431,7 @@ def _markdown(grid: Grid) -> str:
             else (f"*{text}*" if text and style == "subtotal" else text)
         )
 
-    lines = [f"### {grid.title}", ""]
+    lines = [f"### {for_people(grid.title)}", ""]
     lines.append("| " + " | ".join(grid.headers) + " |")
     lines.append(
         "|" + "|".join("---:" if i in grid.right else "---" for i in range(len(grid.headers))) + "|"
@@ -519,23 +543,37 @@ def _json(records: Records) -> Iterator[str]:
 CSV_BOOLEAN = {True: "true", False: "false"}
 
 
-def _csv_formatters(records: Records) -> list[tuple[int, Callable[[Any], str]]]:
+def _text_cell(value: str | None) -> str | None:
+    return spreadsheet_cell(value) if value else value
+
+
+def _joined_cell(values: list[str]) -> str:
+    return spreadsheet_cell(CSV_LIST_SEPARATOR.join(values))
+
+
+def _listed_cell(name: str, value: Any) -> str:
+    return spreadsheet_cell(csv_cell(name, value))
+
+
+def _csv_formatters(records: Records) -> list[tuple[int, Callable[[Any], Any]]]:
     """(column, formatter) for the cells the csv module would not write as ``csv_cell`` does.
 
     Chosen once from the row type's declared fields, the cheapest that gives the same
-    cell: lists of strings are joined, booleans looked up, lists of items and officials
-    go through ``csv_cell``; strings, numbers, dates and None (an empty cell) are written
-    as they are.
+    cell: text is made safe for spreadsheets (``spreadsheet_cell``), lists of strings are
+    joined, booleans looked up, lists of items and officials go through ``csv_cell``;
+    numbers, dates and None (an empty cell) are written as they are.
     """
-    formatters: list[tuple[int, Callable[[Any], str]]] = []
+    formatters: list[tuple[int, Callable[[Any], Any]]] = []
     for column, name in enumerate(records.names):
         hint = records.hints[name]
         if hint is bool:
             formatters.append((column, CSV_BOOLEAN.__getitem__))
+        elif hint in (str, str | None):
+            formatters.append((column, _text_cell))
         elif hint == list[str]:
-            formatters.append((column, CSV_LIST_SEPARATOR.join))
+            formatters.append((column, _joined_cell))
         elif get_origin(hint) is list:
-            formatters.append((column, partial(csv_cell, name)))
+            formatters.append((column, partial(_listed_cell, name)))
     return formatters
 
 
@@ -701,6 +739,13 @@ def donor_report(report: DonorReport, fmt: str) -> str:
     from markupsafe import Markup
 
     html = fmt == "html"
+
+    def finalize(value: Any) -> Any:
+        # Every value written into the document: no control character from the records.
+        if isinstance(value, str) and not isinstance(value, Markup):
+            return for_people(value)
+        return value
+
     environment = Environment(
         loader=PackageLoader("salw_nexus", "templates"),
         autoescape=html,
@@ -708,6 +753,7 @@ def donor_report(report: DonorReport, fmt: str) -> str:
         lstrip_blocks=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        finalize=finalize,
     )
 
     def reference(number: int | None) -> str:

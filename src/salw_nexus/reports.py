@@ -27,6 +27,7 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
+from .bounds import MAX_ROWS, in_range
 from .countries import UnknownCountry, name_of, to_alpha2
 from .errors import NotFoundError, UsageError
 from .models import (
@@ -40,7 +41,15 @@ from .models import (
     parse_date,
     search_key,
 )
-from .periods import Quarter, check_fiscal_start, day_span, quarter_index, year_range
+from .periods import (
+    Quarter,
+    check_fiscal_start,
+    check_year,
+    day_span,
+    quarter_index,
+    year_range,
+)
+from .text import from_argv
 
 if TYPE_CHECKING:
     from sqlalchemy import Select, Table
@@ -72,10 +81,12 @@ class Filters:
 
 
 def _option_date(option: str, text: str | None) -> dt.date | None:
+    """A --from/--to date, moved into the years records may have: ``--from 0001-01-01``
+    selects what ``--from 1990-01-01`` does, and keeps quarters within what dates hold."""
     if text is None:
         return None
     try:
-        return parse_date(text)
+        return in_range(parse_date(text))
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
 
@@ -95,7 +106,7 @@ def make_filters(
     code = None
     if country is not None:
         try:
-            code = to_alpha2(country)
+            code = to_alpha2(from_argv(country))
         except UnknownCountry as exc:
             raise UsageError(f"--country: {exc}") from None
     start, end = _option_date("--from", date_from), _option_date("--to", date_to)
@@ -107,13 +118,17 @@ def make_filters(
             raise UsageError(f"--quarter: {exc}") from None
         ranges.append((chosen.start, chosen.end))
     if year is not None:
+        try:
+            check_year(year)
+        except ValueError as exc:
+            raise UsageError(f"--year: {exc}") from None
         ranges.append(year_range(year, fiscal_start))
     for first, last in ranges:  # every range given narrows the selection
         start = max(start, first) if start else first
         end = min(end, last) if end else last
     if start and end and end < start:
         raise UsageError(f"the options select no dates: from {start} to {end}")
-    needle = search_key(agency).strip() if agency else None
+    needle = search_key(from_argv(agency)).strip() if agency else None
     return Filters(country=code, start=start, end=end, agency=needle or None, project=project)
 
 
@@ -280,7 +295,10 @@ class Page:
     offset: int = 0
 
     def of(self, query: Select[Any]) -> Select[Any]:
-        return query.limit(self.limit).offset(self.offset or None)
+        # Beyond MAX_ROWS a limit means "all" and an offset "past the end" just as well;
+        # the databases take no integer beyond 64 bits.
+        limit = None if self.limit is None else min(self.limit, MAX_ROWS)
+        return query.limit(limit).offset(min(self.offset, MAX_ROWS) or None)
 
 
 ALL = Page()

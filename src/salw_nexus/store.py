@@ -359,7 +359,8 @@ def _load_deliveries(
 def export_records(
     session: Session, *, record_id: str | None = None, progress: Progress | None = None
 ) -> RecordSet:
-    """The whole store (or the records with one id) as validated records, by date then id.
+    """The whole store (or the records with one id) as records, by date then id (built
+    without validating them again: see ``models.trusted_project``).
 
     ``progress`` hears (records read, records in the store) every thousand records.
     """
@@ -368,14 +369,14 @@ def export_records(
     from .models import (
         Agency,
         Delivery,
-        DeliveryIn,
         DeliveryItem,
         Official,
         Project,
-        ProjectIn,
         Training,
         TrainingAgency,
-        TrainingIn,
+        trusted_delivery,
+        trusted_project,
+        trusted_training,
     )
 
     label = "store"
@@ -399,7 +400,7 @@ def export_records(
             progress(len(result.projects) + len(result.trainings) + len(result.deliveries), total)
 
     for row in session.execute(only(select(project), project).order_by(project.c.id)).mappings():
-        result.projects.append(Parsed(ProjectIn.model_validate(_strip_meta(row)), label))
+        result.projects.append(Parsed(trusted_project(_strip_meta(row)), label))
 
     agencies_of: dict[str, list[str]] = defaultdict(list)
     query = (
@@ -414,7 +415,7 @@ def export_records(
         data = _strip_meta(row)
         data["project"] = data.pop("project_id")
         data["agencies"] = agencies_of.get(row["id"], [])
-        result.trainings.append(Parsed(TrainingIn.model_validate(data), label))
+        result.trainings.append(Parsed(trusted_training(data), label))
         read(result.trainings)
 
     items_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -441,7 +442,7 @@ def export_records(
         del data["agency_id"]
         data["items"] = items_of.get(row["id"], [])
         data["officials"] = officials_of.get(row["id"], [])
-        result.deliveries.append(Parsed(DeliveryIn.model_validate(data), label))
+        result.deliveries.append(Parsed(trusted_delivery(data), label))
         read(result.deliveries)
     return result
 

@@ -1,0 +1,405 @@
+"""Reading record files and writing output files without ever losing one.
+
+Reading (``read_record_text``): only regular files (a FIFO with no writer would block
+forever, ``/dev/zero`` never ends), at most ``NEXUS_MAX_FILE_BYTES`` bytes counted as they
+are read (``stat`` says 0 for ``/proc`` files and nothing of a file still growing), strict
+UTF-8, and UTF-16/UTF-32 recognised and named.
+
+Writing (``write_files``, ``replacing``), for ``export -o``, ``report -o`` and
+``db backup``:
+
+- never onto the store (its file, ``-wal``, ``-shm`` or ``-journal``, by any name: a
+  symbolic or hard link is the same file), nor onto a directory;
+- a regular file is written beside the target under a recognisable temporary name
+  (``.NAME.nexus-tmp-PID``), flushed to disk, then renamed over it in one step, so that a
+  crash, a kill or a full disk leaves the old file whole. Several files (``export --format
+  csv``) are all written first and only then renamed, so a failure leaves the old set;
+- an existing target keeps its permission bits (and, for root, its owner); a new one gets
+  the umask's;
+- a symbolic link is followed: the file it points to is replaced, the link kept;
+- a FIFO or a character device (``/dev/null``, ``/dev/stdout``) is written through, never
+  renamed over (as root that would replace the system's ``/dev/null``);
+- temporary files that a killed nexus left beside the target are removed on the next
+  write to it (those of a process still running are left alone).
+
+Why not a library: atomic-write packages (``atomicwrites`` is archived) replace the path
+they are given, which is wrong for a link, a FIFO or a device, and know nothing of the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import stat
+import sys
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import FileError, RecordError, UsageError
+
+DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB; override with NEXUS_MAX_FILE_BYTES
+READ_CHUNK = 1 << 20
+SQLITE_HEADER = b"SQLite format 3\x00"
+TEMP_MARK = ".nexus-tmp-"
+# Temporary names of this release, and of earlier ones (".NAME.tmp-PID", ".NAME.partial-PID").
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:nexus-tmp|tmp|partial)-(?P<pid>\d+)(?:-journal)?")
+_KIND = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def max_file_bytes() -> int:
+    text = os.environ.get("NEXUS_MAX_FILE_BYTES", "")
+    if not text:
+        return DEFAULT_MAX_FILE_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise UsageError(
+            f"NEXUS_MAX_FILE_BYTES must be a whole number of bytes, got {text!r}",
+            hint=f"Unset it for the default ({DEFAULT_MAX_FILE_BYTES:,} bytes).",
+        )
+    return value
+
+
+def kind_of(mode: int) -> str:
+    return _KIND.get(stat.S_IFMT(mode), "not a regular file")
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_record_bytes(path: Path) -> bytes:
+    """The bytes of a record file; RecordError naming the file when it cannot be one."""
+    label = str(path)
+    limit = max_file_bytes()
+    try:
+        # O_NONBLOCK: if the path is swapped for a FIFO after any check, opening it must
+        # not wait for a writer. It changes nothing for a regular file.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise RecordError([f"{label}: no such file"]) from None
+    except IsADirectoryError:
+        raise RecordError([f"{label}: is a directory, not a record file"]) from None
+    except PermissionError:
+        raise RecordError([f"{label}: permission denied"]) from None
+    except OSError as exc:
+        raise RecordError([f"{label}: cannot open: {exc.strerror}"]) from None
+    with open(descriptor, "rb", closefd=True) as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise RecordError(
+                [f"{label}: is {kind_of(mode)}, not a record file"],
+                hint="Save the records to a file and give its name.",
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := handle.read(min(READ_CHUNK, limit + 1 - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    raise RecordError(
+                        [f"{label}: file is over the limit of {limit:,} bytes"],
+                        hint="Split the file, or raise the limit with NEXUS_MAX_FILE_BYTES.",
+                    )
+        except OSError as exc:
+            raise RecordError([f"{label}: cannot read: {exc.strerror}"]) from None
+    return b"".join(chunks)
+
+
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def decode_record_text(data: bytes, label: str) -> str:
+    """Strict UTF-8 (a UTF-8 byte order mark is dropped); other encodings named."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise RecordError([f"{label}:1: {name} text; save the file as UTF-8"])
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        head = data[:200]
+        # Mostly-ASCII text in UTF-16 has a zero in every other byte.
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            raise RecordError([f"{label}:1: UTF-16 text; save the file as UTF-8"])
+        line = data.count(b"\n", 0, nul) + 1
+        raise RecordError([f"{label}:{line}: a NUL byte: this is not a text file"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RecordError(
+            [
+                f"{label}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+            ]
+        ) from None
+
+
+def read_record_text(path: Path) -> str:
+    """A record file's text, refusing what is not a regular UTF-8 file within the limit."""
+    text = decode_record_text(read_record_bytes(path), str(path))
+    if not text.strip():
+        raise RecordError([f"{path}: file is empty; a record file starts with 'version: 1'"])
+    return text
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def store_files(path: Path) -> list[Path]:
+    """A SQLite store's file and the files SQLite keeps beside it."""
+    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an output goes: the path as given, the file it names, what is there now."""
+
+    given: Path
+    real: Path  # symbolic links followed
+    existing: os.stat_result | None
+
+    @property
+    def through(self) -> bool:
+        """A FIFO or a device: written into, never replaced."""
+        return self.existing is not None and not stat.S_ISREG(self.existing.st_mode)
+
+
+def _same_file(real: Path, existing: os.stat_result | None, protected: Collection[Path]) -> bool:
+    for guarded in protected:
+        if os.path.realpath(guarded) == str(real):
+            return True
+        if existing is not None:
+            with contextlib.suppress(OSError):
+                other = os.stat(guarded)
+                if (other.st_dev, other.st_ino) == (existing.st_dev, existing.st_ino):
+                    return True  # a hard link to it
+    return False
+
+
+def _is_database(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def target(
+    given: Path,
+    *,
+    protected: Collection[Path] = (),
+    overwrite: bool = True,
+    text_output: bool = True,
+) -> Target:
+    """Check that ``given`` may be written; refuse (FileError) with a reason otherwise.
+
+    ``overwrite`` False refuses an existing file (``db backup`` without ``--force``);
+    ``text_output`` refuses to write text over a SQLite database (another store, a backup).
+    """
+    given = given.expanduser()
+    real = Path(os.path.realpath(given))
+    try:
+        existing: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise FileError(f"{given}: cannot write: {exc.strerror}") from None
+    if _same_file(real, existing, protected):
+        raise FileError(
+            f"{given}: is the store itself (or a file SQLite keeps beside it); "
+            "writing there would destroy the record",
+            hint="Choose another file name.",
+        )
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise FileError(f"{given}: is a directory; give a file name")
+    if not real.parent.is_dir():
+        raise FileError(f"{given}: the directory {real.parent} does not exist")
+    if existing is not None and stat.S_ISREG(existing.st_mode):
+        if not overwrite:
+            raise FileError(
+                f"{given}: exists already; nothing was written",
+                hint="Choose a new file name, or give --force to replace it.",
+            )
+        if text_output and _is_database(real):
+            raise FileError(
+                f"{given}: is a SQLite database (a store or a backup); nexus will not "
+                "write text over it",
+                hint="Choose another file name, or remove that file first if it is not needed.",
+            )
+        if not os.access(real, os.W_OK):
+            raise FileError(f"{given}: is read-only; nothing was written")
+    return Target(given, real, existing)
+
+
+def temporary_name(real: Path) -> Path:
+    return real.with_name(f".{real.name}{TEMP_MARK}{os.getpid()}")
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        return False  # deleting a file that a live process has open fails there anyway
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
+
+
+def remove_stale_temporaries(real: Path) -> None:
+    """Remove what a killed write to ``real`` left beside it (never a live writer's)."""
+    try:
+        entries = list(os.scandir(real.parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match is None or match["name"] != real.name or _running(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable (POSIX; Windows has no directory handles to sync)."""
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _keep_mode(descriptor: int, existing: os.stat_result | None) -> None:
+    if existing is None:
+        return
+    with contextlib.suppress(OSError):
+        os.chmod(descriptor, stat.S_IMODE(existing.st_mode))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            os.chown(descriptor, existing.st_uid, existing.st_gid)
+
+
+def write_failure(path: Path, exc: OSError) -> FileError:
+    """An OSError while writing ``path``, in words: a full disk is named as such."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return FileError(
+            f"{path}: the disk holding {path.parent} is full; nothing was written",
+            hint="The old file, if any, is unchanged. Free some space and run the command again.",
+        )
+    return FileError(f"{path}: cannot write: {exc.strerror or exc}; nothing was written")
+
+
+def _write_temporary(chosen: Target, pieces: str | Iterable[str]) -> Path:
+    temporary = temporary_name(chosen.real)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        _keep_mode(descriptor, chosen.existing)
+        with open(descriptor, "w", encoding="utf-8", newline="", closefd=False) as handle:
+            handle.writelines([pieces] if isinstance(pieces, str) else pieces)
+            handle.flush()
+            os.fsync(descriptor)
+    except BaseException:  # a full disk, an interrupt: no half file is left behind
+        os.close(descriptor)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    os.close(descriptor)
+    return temporary
+
+
+def _write_through(chosen: Target, pieces: str | Iterable[str]) -> None:
+    with open(chosen.real, "w", encoding="utf-8", newline="") as handle:
+        handle.writelines([pieces] if isinstance(pieces, str) else pieces)
+
+
+def write_files(contents: Mapping[Target, str | Iterable[str]]) -> None:
+    """Write each target's text (or its pieces): all to temporary files first, then each
+    renamed into place, so a failure part-way leaves every old file as it was."""
+    written: dict[Target, Path] = {}
+    current: Target | None = None
+    try:
+        for chosen, pieces in contents.items():
+            current = chosen
+            if chosen.through:
+                _write_through(chosen, pieces)
+                continue
+            remove_stale_temporaries(chosen.real)
+            written[chosen] = _write_temporary(chosen, pieces)
+        for chosen, temporary in written.items():
+            current = chosen
+            os.replace(temporary, chosen.real)
+    except OSError as exc:
+        assert current is not None
+        raise write_failure(current.given, exc) from None
+    finally:
+        for temporary in written.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)  # still there only when the write failed
+    for directory in {chosen.real.parent for chosen in written}:
+        _fsync_directory(directory)
+
+
+@contextmanager
+def replacing(chosen: Target, *, overwrite: bool) -> Iterator[Path]:
+    """A temporary path beside ``chosen`` for the caller to fill (SQLite's backup writes a
+    database there); on success it takes the target's place.
+
+    Without ``overwrite`` the new file is linked into place, which fails if another
+    process made the target meanwhile, rather than checked and then renamed over it.
+    """
+    if chosen.through:
+        raise FileError(f"{chosen.given}: is {kind_of(chosen.existing.st_mode)}; give a file name")  # type: ignore[union-attr]
+    remove_stale_temporaries(chosen.real)
+    temporary = temporary_name(chosen.real)
+    journal = temporary.with_name(temporary.name + "-journal")
+    try:
+        yield temporary
+        try:
+            if overwrite:
+                os.replace(temporary, chosen.real)
+            else:
+                _link_new(temporary, chosen)
+        except OSError as exc:
+            raise write_failure(chosen.given, exc) from None
+        _fsync_directory(chosen.real.parent)
+    finally:
+        for leftover in (temporary, journal):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def _link_new(temporary: Path, chosen: Target) -> None:
+    try:
+        os.link(temporary, chosen.real)
+    except FileExistsError:
+        raise FileError(
+            f"{chosen.given}: exists already; nothing was written",
+            hint="Choose a new file name, or give --force to replace it.",
+        ) from None
+    except OSError:
+        # A file system without hard links: check, then rename (a narrow race, no worse).
+        if os.path.lexists(chosen.real):
+            raise FileError(f"{chosen.given}: exists already; nothing was written") from None
+        os.replace(temporary, chosen.real)

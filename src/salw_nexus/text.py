@@ -1,0 +1,141 @@
+"""Text rules shared by input, output for people, and spreadsheets. Standard library only.
+
+- **Input** (``unsafe_character``): a record's text may not hold control characters (C0
+  but tab and line feed, DEL, C1), bidirectional embeddings, overrides and isolates
+  (U+202A–202E, U+2066–2069), line and paragraph separators (U+2028, U+2029), or unpaired
+  surrogates (not text at all: they cannot even be written as UTF-8). A tab or a line
+  break is allowed only where a field may span lines (``notes``). Such characters can
+  clear a terminal, retitle its window or reorder what a reader sees (Trojan Source), and
+  none of them is ever part of a name, a title or a source.
+- **Output for people** (``for_people``): tables, Markdown, the donor report, messages and
+  errors never write a control character that came from data (a store written before
+  these rules, a file name, an argument): it is shown as a visible escape (``\\x1b``).
+- **Spreadsheets** (``spreadsheet_cell``): a CSV cell that starts with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return would be run as a formula by Excel or
+  LibreOffice (CSV injection); it is written with a leading ``'`` (OWASP's advice).
+  JSON and YAML stay exact.
+- **Items on the command line** (``parse_item``/``item_text``): ``NAME[:QTY]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import unicodedata
+
+# Never in a record's text. C0 controls but tab (09) and line feed (0A); DEL and C1;
+# separators; bidi controls; surrogates.
+_NEVER = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+UNSAFE_IN_NOTES = re.compile(f"[{_NEVER}]")
+UNSAFE_IN_A_LINE = re.compile(f"[\t\n{_NEVER}]")
+# What output for people shows escaped: the same, but tab and line feed are layout there.
+_HIDDEN = UNSAFE_IN_NOTES
+
+FORMULA_START = frozenset("=+-@\t\r")
+# A count written plainly: the rule of record files (no sign, no leading zero, no 1e3).
+PLAIN_COUNT = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+def _describe(char: str) -> str:
+    code = ord(char)
+    name = unicodedata.name(char, "")
+    if char == "\n":
+        return "a line break"
+    if char == "\t":
+        return "a tab"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"an unpaired surrogate (U+{code:04X}), which is not text"
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        return f"a bidirectional control character (U+{code:04X} {name})"
+    if code in (0x2028, 0x2029):
+        return f"a {name.lower()} (U+{code:04X})"
+    return f"a control character (U+{code:04X})"
+
+
+def unsafe_character(text: str, *, multiline: bool = False) -> str | None:
+    """What is wrong with ``text`` as a record's text (the first unsafe character and
+    where it is), or None when it is fine."""
+    found = (UNSAFE_IN_NOTES if multiline else UNSAFE_IN_A_LINE).search(text)
+    if found is None:
+        return None
+    where = f"at character {found.start() + 1}"
+    if found.group() in "\t\n":
+        return f"contains {_describe(found.group())} {where}; only notes may span lines"
+    return f"contains {_describe(found.group())} {where}; remove it"
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def for_people(text: str) -> str:
+    """``text`` with every character that could act on a terminal shown as an escape.
+
+    A string holding bytes that were not valid in the locale's encoding (a file name or
+    an argument, decoded with surrogateescape) is first read as the UTF-8 it usually is.
+    """
+    if _HIDDEN.search(text) is None:
+        return text
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8")
+    return _HIDDEN.sub(_escape, text)
+
+
+def spreadsheet_cell(cell: str) -> str:
+    """A CSV cell a spreadsheet will show as text, never run as a formula."""
+    return "'" + cell if cell and cell[0] in FORMULA_START else cell
+
+
+def from_argv(text: str) -> str:
+    """An argument as the user typed it.
+
+    Under a locale that is not UTF-8 (``LC_ALL=C``) Python decodes arguments as ASCII and
+    keeps other bytes as lone surrogates (``Казахстан`` arrives as ``'\\udcd0\\udc9a...'``);
+    terminals send UTF-8, so those bytes are read as UTF-8. Bytes that are not UTF-8 either
+    are left as they are, for validation to refuse.
+    """
+    if not any("\udc80" <= char <= "\udcff" for char in text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+# --- items on the command line ----------------------------------------------------------
+
+
+def parse_item(text: str) -> tuple[str, int | None]:
+    """``"Laptop:4"`` -> ("Laptop", 4); ``"Printer"`` -> ("Printer", None).
+
+    One rule, the same as a record file's: what follows the *last* colon is the quantity,
+    a whole number written plainly (``4``; not ``abc``, ``1e3`` or ``012``). A name that
+    holds a colon ends with one more colon, meaning "no quantity": ``"Ratio 1:20:"`` is
+    the item "Ratio 1:20". Digits on both sides of the last colon (``"Ratio 1:20"``) are
+    ambiguous and refused, with both spellings offered.
+    """
+    name, colon, tail = text.rpartition(":")
+    if not colon:
+        return text, None
+    quantity = tail.strip()
+    if not quantity:
+        return name, None
+    if not PLAIN_COUNT.fullmatch(quantity):
+        raise ValueError(
+            f"{text!r}: the quantity after the last ':' must be a whole number such as 4, "
+            f"got {quantity!r}; if the colon is part of the name, end with one more: {text + ':'!r}"
+        )
+    if name[-1:].isdigit() and tail[:1].isdigit():
+        raise ValueError(
+            f"{text!r} is ambiguous: write {name + ': ' + tail!r} for {quantity} of {name!r}, "
+            f"or {text + ':'!r} for one name without a quantity"
+        )
+    return name, int(quantity)
+
+
+def item_text(name: str, quantity: int | None) -> str:
+    """The spelling ``parse_item`` reads back as (name, quantity)."""
+    if quantity is None:
+        return name + ":" if ":" in name else name
+    return f"{name}: {quantity}" if name[-1:].isdigit() else f"{name}:{quantity}"
