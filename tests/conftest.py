@@ -10,9 +10,10 @@ database, that database emptied for each test: the same suite runs on both.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,92 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# --- a real full disk: a small tmpfs in a private mount namespace ----------------------------
+
+
+def _can_mount_tmpfs() -> bool:
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+needs_tmpfs = pytest.mark.skipif(
+    not _can_mount_tmpfs(), reason="needs a private mount namespace for a small tmpfs (unshare -m)"
+)
+
+
+def on_small_disk(
+    tmp_path: Path,
+    disk: Path,
+    *,
+    setup: Sequence[str],
+    commands: Sequence[Sequence[str]],
+    env: dict[str, str] | None = None,
+    size: str = "256k",
+) -> list[subprocess.CompletedProcess[str]]:
+    """Mount a tmpfs of ``size`` on ``disk`` (seen by these processes only), run the
+    ``setup`` shell lines, fill the disk but for one 4 KiB block, then run each of
+    ``commands``; returns how each of them ended. A few bytes still fit; a table or a
+    load does not."""
+    runs = []
+    for number, command in enumerate(commands):
+        out, err, rc = (tmp_path / f"run{number}.{kind}" for kind in ("out", "err", "rc"))
+        runs.append(f"{{ {shlex.join(command)} > {out} 2> {err}; echo $? > {rc}; }}")
+    script = " && ".join(
+        [
+            f"mount -t tmpfs -o size={size} tmpfs {disk}",
+            *setup,
+            f"free=$(stat -f -c %a {disk})",
+            '[ "$free" -gt 1 ]',  # the setup must leave room to fill
+            f"dd if=/dev/zero of={disk}/.filler bs=4k count=$(( free - 1 )) 2>/dev/null",
+            *runs,
+        ]
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return [
+        subprocess.CompletedProcess(
+            command,
+            int((tmp_path / f"run{number}.rc").read_text()),
+            (tmp_path / f"run{number}.out").read_text(encoding="utf-8"),
+            (tmp_path / f"run{number}.err").read_text(encoding="utf-8"),
+        )
+        for number, command in enumerate(commands)
+    ]
+
+
+LIST_FILES = (
+    "import json, os, sys; d = sys.argv[1]; print(json.dumps({n: open(os.path.join(d, n)).read()"
+    " for n in sorted(os.listdir(d)) if not n.startswith('.filler')}))"
+)
+
+
+def files_on(disk: Path) -> list[str]:
+    """A command printing the files on ``disk`` and their text as JSON (for on_small_disk)."""
+    return [sys.executable, "-c", LIST_FILES, str(disk)]
+
+
+def _can_mount_read_only() -> bool:
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+needs_read_only_mount = pytest.mark.skipif(
+    not _can_mount_read_only(), reason="needs a private mount namespace (unshare -m)"
+)

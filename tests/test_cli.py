@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SEED, Run, Store, run_process, write
+from .conftest import NEXUS_SCRIPT, SEED, Run, Store, run_process, write
 
 
 def counts_row(stdout: str, kind: str) -> list[str]:
@@ -244,3 +245,34 @@ def test_a_command_and_its_help_through_the_lazy_table(tmp_path: Path) -> None:
     typo = run_process("handover", env=env)
     assert typo.returncode == 2
     assert "No such command 'handover'. Did you mean 'handovers'?" in typo.stderr
+
+
+# --- a reader that goes away ----------------------------------------------------------------
+
+
+def run_into_closed_pipe(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run nexus with a stdout whose reader has gone (``nexus ... | head -0``)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [str(NEXUS_SCRIPT), *args], stdout=write_end, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **env}, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+
+
+def test_a_committed_write_succeeds_though_its_reader_went_away(store: Store) -> None:
+    env = {"NEXUS_DB": store.target}
+    loaded = run_into_closed_pipe("load", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    added = run_into_closed_pipe("add-delivery", "--date", "2025-09-09", "--country", "KG",
+                                 "--agency", "MIA", "--item", "Laptop", "--no-input", env=env)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "Traceback" not in loaded.stderr + added.stderr
+    # Done once each: a script seeing exit 0 does not run them again.
+    assert store.rows("SELECT count(*) FROM delivery") == [(8,)]
+    listing = run_into_closed_pipe("trainings", "-f", "csv", env=env)
+    assert listing.returncode == 1  # a read whose output was lost did not do its work
+    assert listing.stderr == ""

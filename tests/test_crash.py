@@ -13,9 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
-from .conftest import NEXUS_SCRIPT, Store, run_process, snapshot, sqlite_only
+from .conftest import NEXUS_SCRIPT, Store, needs_read_only_mount, run_process, snapshot, sqlite_only
 
 RECORDS = 20_000
 
@@ -90,19 +88,8 @@ def test_disk_full_gives_a_clear_error_and_loses_nothing(tmp_path: Path) -> None
     assert Store(str(store), store).rows("PRAGMA integrity_check") == [("ok",)]
 
 
-def _can_mount_read_only() -> bool:
-    probe = subprocess.run(
-        ["unshare", "-m", "sh", "-c", "mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
 @sqlite_only
-@pytest.mark.skipif(
-    not _can_mount_read_only(), reason="needs a private mount namespace (unshare -m)"
-)
+@needs_read_only_mount
 def test_read_only_store_gives_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()

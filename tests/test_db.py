@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+from salw_nexus import db
 from salw_nexus.cli import app
 
-from .conftest import Run, Store, run_process, sqlite_only
+from .conftest import (
+    NEXUS_SCRIPT,
+    Run,
+    Store,
+    needs_read_only_mount,
+    needs_tmpfs,
+    on_small_disk,
+    run_process,
+    sqlite_only,
+)
 
 
 def test_default_store_is_in_the_user_data_directory(tmp_path: Path) -> None:
@@ -175,3 +190,279 @@ def test_processes_opening_a_new_store_at_once(tmp_path: Path) -> None:
             worker.join(timeout=60)
         failures += [r for r in (results.get(timeout=5) for _ in workers) if r != "ok"]
     assert failures == []
+
+
+# --- 13. only writes create a store ---------------------------------------------------------
+
+READS = [
+    ["summary"], ["trainings"], ["handovers"], ["show", "x"], ["export"],
+    ["report", "-q", "2025-Q1"], ["db", "current"], ["db", "check"],
+]  # fmt: skip
+
+
+@sqlite_only
+@pytest.mark.parametrize("command", READS, ids=[" ".join(c) for c in READS])
+def test_reading_a_store_that_is_not_there_creates_nothing(
+    nexus: Run, store: Store, command: list[str]
+) -> None:
+    result = nexus(*command)
+    assert result.exit_code == 1
+    assert f"error: no store at {store.path}" in result.stderr
+    assert "`nexus load` creates it" in result.stderr
+    assert not store.exists()
+
+
+def test_reading_the_default_store_before_any_write_creates_nothing(tmp_path: Path) -> None:
+    data_home = tmp_path / "home" / ".local" / "share"
+    for command in (["summary"], ["trainings", "-f", "json"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1
+        assert f"no store at {data_home / 'salw-nexus' / 'nexus.db'}" in result.stderr
+    assert not (data_home / "salw-nexus").exists()
+
+
+@sqlite_only
+def test_edit_and_remove_never_create_a_store(nexus: Run, store: Store) -> None:
+    assert nexus("edit", "x", "--city", "Almaty").exit_code == 1
+    assert nexus("remove", "x", "--yes").exit_code == 1
+    assert not store.exists()
+
+
+@sqlite_only
+def test_a_dry_run_creates_no_store(nexus: Run, store: Store) -> None:
+    result = nexus("load", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "dry run: nothing was written" in result.stderr
+    assert "│ deliveries │     7 │       0 │         0 │" in result.stdout
+    assert not store.exists()
+
+
+def test_a_store_that_cannot_be_created_says_where_and_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", "/proc/nexus")  # no directory can be made there
+    result = CliRunner().invoke(app, ["load"])
+    assert result.exit_code == 1
+    assert "cannot create the store's directory /proc/nexus/salw-nexus" in result.stderr
+    assert "--db" in result.stderr
+    assert "unexpected" not in result.stderr
+
+
+def test_a_database_of_another_program_is_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / "places.sqlite"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    connection.close()
+    kept = other.read_bytes()
+    for command in (["load"], ["trainings"], ["db", "upgrade"]):
+        result = CliRunner().invoke(app, ["--db", str(other), *command])
+        assert result.exit_code == 1, command
+        assert (
+            f"{other} is not a nexus store: it holds another program's tables (moz_places)"
+            in result.stderr
+        )
+    assert other.read_bytes() == kept
+
+
+# --- 14. a damaged store ------------------------------------------------------------------------
+
+
+def _damage(path: Path) -> None:
+    """Overwrite the middle of the training table's first page, as a bad disk would."""
+    with sqlite3.connect(path) as connection:
+        root = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'training'"
+        ).fetchone()[0]
+        page = connection.execute("PRAGMA page_size").fetchone()[0]
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    with path.open("r+b") as handle:
+        handle.seek((root - 1) * page)
+        handle.write(b"\xff" * 64)
+
+
+@sqlite_only
+def test_a_damaged_store_refuses_writes_and_names_the_way_out(
+    loaded: Run, store: Store, tmp_path: Path
+) -> None:
+    assert store.path is not None
+    _damage(store.path)
+    damaged = store.path.read_bytes()
+    for command in (
+        ["load"],
+        ["add-delivery", "--date", "2025-01-01", "--country", "KZ", "--agency", "X",
+         "--item", "Y", "--no-input"],
+        ["edit", "kz-2022-10-firearms-trafficking", "--city", "Astana"],
+    ):  # fmt: skip
+        result = loaded(*command)
+        assert result.exit_code == 1, command
+        assert f"error: store {store.path} is damaged" in result.stderr
+        assert "nothing was written" in result.stderr
+        assert "Restore it from a backup" in result.stderr
+        assert "nexus export -o rescued.yaml" in result.stderr
+    listing = loaded("trainings")  # a read that meets the damage
+    assert listing.exit_code == 1
+    assert "is damaged (database disk image is malformed)" in listing.stderr
+    backup = loaded("db", "backup", str(tmp_path / "copy.db"))
+    assert backup.exit_code == 1
+    assert f"error: store {store.path} is damaged" in backup.stderr
+    assert "no backup was written" in backup.stderr
+    assert not (tmp_path / "copy.db").exists()
+    check = loaded("db", "check")
+    assert check.exit_code == 1
+    assert f"store {store.path} is damaged: " in check.stderr
+    assert store.path.read_bytes() == damaged
+    assert [p.name for p in tmp_path.iterdir() if "nexus-tmp" in p.name] == []
+
+
+@sqlite_only
+def test_db_check_of_a_sound_store(loaded: Run, store: Store) -> None:
+    result = loaded("db", "check")
+    assert result.exit_code == 0, result.stderr
+    assert f"store {store.path}: no damage found" in result.stderr
+
+
+# --- 18. a full disk -----------------------------------------------------------------------------
+
+
+@sqlite_only
+@needs_tmpfs
+def test_a_load_on_a_full_disk_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    store = disk / "full.db"
+    records = tmp_path / "many.json"
+    records.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "trainings": [
+                    {
+                        "id": f"t-{n}",
+                        "title": f"Course {n}",
+                        "country": "KZ",
+                        "start": "2024-03-04",
+                        "end": "2024-03-06",
+                        "participants": 12,
+                        "agencies": [f"Agency {n}"],
+                    }
+                    for n in range(2000)
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    nexus = str(NEXUS_SCRIPT)
+    load, add, _, exported = on_small_disk(
+        tmp_path, disk, setup=[shlex.join([nexus, "load"])], env={"NEXUS_DB": str(store)},
+        size="2m",
+        commands=[
+            [nexus, "load", str(records)],
+            [nexus, "add-delivery", "--date", "2025-01-01", "--country", "KZ", "--agency",
+             "A new agency with a long name " * 20, "--item", "Laptop", "--no-input"],
+            ["rm", str(disk / ".filler")],  # room again (SQLite needs a little even to read)
+            [nexus, "export", "-f", "json"],
+        ],
+    )  # fmt: skip
+    for result in (load, add):
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(
+            f"error: the disk holding {store} is full; nothing was written"
+        ), result.stderr
+        assert "savepoint" not in result.stderr
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert (len(document["trainings"]), len(document["deliveries"])) == (2, 7)
+
+
+# --- 19. a lock held too long ----------------------------------------------------------------------
+
+
+def test_a_writer_kept_waiting_names_the_store_and_the_way_out(
+    loaded: Run, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the write lock all along: the outcome cannot depend on timing."""
+    before = store.snapshot()
+    holder = create_engine(store.url())
+    with holder.connect() as connection:
+        if store.path is not None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": db.WRITER_LOCK})
+        monkeypatch.setenv("NEXUS_LOCK_TIMEOUT", "0.2")
+        result = loaded("add-delivery", "--date", "2025-01-01", "--country", "KZ", "--agency",
+                        "X", "--item", "Y", "--no-input")  # fmt: skip
+        connection.rollback()
+    holder.dispose()
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: store {db.locate(store.target).label} is busy: another process has held its "
+        "write lock for 0.2 s; nothing was written"
+    )
+    assert "NEXUS_LOCK_TIMEOUT" in result.stderr
+    assert store.snapshot() == before
+
+
+def test_a_bad_lock_timeout_is_a_usage_error(loaded: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXUS_LOCK_TIMEOUT", "soon")
+    result = loaded("summary")
+    assert result.exit_code == 2
+    assert "NEXUS_LOCK_TIMEOUT must be a number of seconds" in result.stderr
+
+
+# --- 20. a store on a read-only disk is read ---------------------------------------------------
+
+
+def _read_only_mount(
+    folder: Path, commands: list[list[str]], env: dict[str, str]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Each command run with ``folder`` mounted read-only (for it alone)."""
+    results = []
+    for command in commands:
+        inside = (
+            f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+            + shlex.join([str(NEXUS_SCRIPT), *command])
+        )
+        results.append(subprocess.run(
+            ["unshare", "-m", "sh", "-c", inside], env={**os.environ, **env},
+            capture_output=True, text=True, timeout=60, check=False,
+        ))  # fmt: skip
+    return results
+
+
+@sqlite_only
+@needs_read_only_mount
+def test_a_store_on_a_read_only_disk_can_be_read(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    store = folder / "ro.db"
+    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+    summary, listing, shown, exported = _read_only_mount(
+        folder,
+        [["summary", "-f", "json"], ["handovers", "-c", "TJ", "-f", "json"],
+         ["show", "kz-2022-10-firearms-trafficking", "-f", "json"], ["export", "-f", "json"]],
+        {"NEXUS_DB": str(store)},
+    )  # fmt: skip
+    for result in (summary, listing, shown, exported):
+        assert result.returncode == 0, result.stderr
+    assert len(json.loads(summary.stdout)) == 4
+    assert len(json.loads(listing.stdout)) == 2
+    assert json.loads(shown.stdout)["participants"] == 20
+    assert len(json.loads(exported.stdout)["deliveries"]) == 7
+
+
+@sqlite_only
+@needs_read_only_mount
+def test_a_read_only_store_with_changes_still_in_its_wal_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    store = folder / "ro.db"
+    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+    keeper = sqlite3.connect(store)  # open, so the change stays in the -wal file
+    keeper.execute("PRAGMA wal_autocheckpoint = 0")
+    keeper.execute("UPDATE project SET notes = 'changed'")
+    keeper.commit()
+    try:
+        (result,) = _read_only_mount(folder, [["summary"]], {"NEXUS_DB": str(store)})
+    finally:
+        keeper.close()
+    assert result.returncode == 1
+    assert f"store {store} is on a read-only disk with changes still in ro.db-wal" in result.stderr

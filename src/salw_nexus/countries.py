@@ -1,23 +1,49 @@
-"""Country names and codes, normalised to ISO 3166-1 alpha-2 with pycountry."""
+"""Country names and codes, normalised to ISO 3166-1 alpha-2 with pycountry.
+
+When a country is not known, the error says what it is instead, when that can be told:
+a former country (``SU``, ``Yugoslavia``: ISO 3166-3), a code ISO reserves for something
+that is not a country (``EU``, ``UN``, ``UK`` for GB), or the countries it may be a
+misspelling of. Only close names are suggested (``Tajikstan`` -> Tajikistan; ``Russia`` ->
+Russian Federation, whose name it begins); a code is never "corrected" into a name
+(``EU`` is not ``Peru``).
+"""
 
 from __future__ import annotations
 
 import difflib
 from functools import cache
 
+# Codes ISO 3166-1 reserves for what is not a country (those pycountry knows as former
+# countries, SU and FX among them, are named from ISO 3166-3 instead).
+RESERVED = {
+    "UK": ("the United Kingdom", "GB"),
+    "EU": ("the European Union", None),
+    "EZ": ("the eurozone", None),
+    "UN": ("the United Nations", None),
+}
+# How alike a name must be (difflib's ratio) to be offered: Tajikstan/Tajikistan is 0.95,
+# Russia/Tunisia 0.62.
+CLOSE = 0.75
+SHORTEST_PREFIX = 4
+# Words of many former countries' names: alone they name none of them.
+COMMON_WORDS = frozenset(
+    ("republic", "of", "the", "democratic", "people's", "socialist", "federal", "union",
+     "islands", "island", "and")
+)  # fmt: skip
+
 
 class UnknownCountry(ValueError):
-    """Raised for a country pycountry does not know; the message suggests the closest."""
+    """Raised for a country pycountry does not know; the message says what to write."""
 
 
 @cache
-def _names() -> dict[str, str]:
-    """Every English name pycountry knows (name, official and common), casefolded -> alpha-2."""
+def _names(attrs: tuple[str, ...] = ("name", "official_name", "common_name")) -> dict[str, str]:
+    """Every English name pycountry knows (of the given kinds), casefolded -> alpha-2."""
     import pycountry
 
     names: dict[str, str] = {}
     for country in pycountry.countries:
-        for attr in ("name", "official_name", "common_name"):
+        for attr in attrs:
             value = getattr(country, attr, None)
             if value:
                 names.setdefault(value.casefold(), country.alpha_2)
@@ -40,15 +66,68 @@ def to_alpha2(text: str) -> str:
         return str(pycountry.countries.lookup(cleaned).alpha_2)
     except LookupError:
         pass
-    close = difflib.get_close_matches(cleaned.casefold(), _names().keys(), n=1, cutoff=0.6)
+    raise UnknownCountry(_unknown(text, cleaned)) from None
+
+
+def _unknown(text: str, cleaned: str) -> str:
+    """Why ``text`` is not a country, and what to write instead."""
+    former = _former(cleaned)
+    if former:
+        return f"{text!r} is a former country ({former}); give the country of today"
+    if cleaned.isascii() and cleaned.isalpha() and len(cleaned) <= 3:
+        reserved = RESERVED.get(cleaned.upper())
+        if reserved:
+            meaning, code = reserved
+            if code:
+                return f"{text!r} is not a country code; {meaning} is {code}"
+            return f"{text!r} stands for {meaning}, not a country; name the country"
+        return f"unknown country code {text!r}; use an ISO 3166-1 code (KZ, KGZ) or an English name"
+    close = _close_names(cleaned.casefold())
     if close:
-        code = _names()[close[0]]
-        raise UnknownCountry(
-            f"unknown country {text!r}; did you mean {name_of(code)!r} ({code})?"
-        ) from None
-    raise UnknownCountry(
-        f"unknown country {text!r}; use an ISO 3166-1 code (KZ, KGZ) or an English name"
-    ) from None
+        offers = " or ".join(f"{name_of(code)!r} ({code})" for code in close)
+        return f"unknown country {text!r}; did you mean {offers}?"
+    return f"unknown country {text!r}; use an ISO 3166-1 code (KZ, KGZ) or an English name"
+
+
+def _former(cleaned: str) -> str | None:
+    """``USSR, Union of Soviet Socialist Republics, until 1992`` for ``SU``, ``SUN``,
+    ``Soviet Union`` or ``USSR``; None when ``cleaned`` names no former country."""
+    import pycountry
+
+    words = _words(cleaned)
+    for country in pycountry.historic_countries:
+        codes = {country.alpha_2, country.alpha_3, getattr(country, "alpha_4", "")}
+        name = _words(country.name)
+        named = (
+            name[:1] == words  # "Yugoslavia", "Burma"
+            or (len(words) > 1 and set(words) <= set(name) and set(words) - COMMON_WORDS)
+        )  # "Soviet Union", but not "Republic of"
+        if cleaned.upper() in codes or (len(cleaned) > 3 and named):
+            until = str(getattr(country, "withdrawal_date", ""))[:4]
+            return country.name + (f", until {until}" if until else "")
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return text.casefold().replace(",", " ").replace("(", "").replace(")", "").split()
+
+
+def _close_names(folded: str) -> list[str]:
+    """The codes of the countries ``folded`` may stand for: names it begins (``Russia``,
+    ``Korea``), else the one name most like it, if it is close."""
+    if len(folded) >= SHORTEST_PREFIX:
+        # Short and common names: many official ones begin "Republic of".
+        short = _names(("name", "common_name"))
+        begun = sorted({code for name, code in short.items() if name.startswith(folded)})
+        if 0 < len(begun) <= 3:
+            return begun
+    names = _names()
+    close = [
+        name
+        for name in difflib.get_close_matches(folded, names.keys(), n=5, cutoff=CLOSE)
+        if len(folded) >= 0.7 * len(name)  # a fragment ("Republic of") is not a misspelling
+    ]
+    return [names[close[0]]] if close else []
 
 
 @cache

@@ -213,6 +213,14 @@ def _use_wal(cursor: Any, timeout: float) -> None:
             time.sleep(0.005)
 
 
+def _ours_or_new(cursor: Any) -> bool:
+    """Whether a SQLite database is empty or holds nexus tables (not another program's)."""
+    tables = {
+        row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    return not tables or bool(tables & NEXUS_TABLES)
+
+
 def _read_only_mount(path: Path) -> bool:
     statvfs = getattr(os, "statvfs", None)
     if statvfs is None:
@@ -260,7 +268,9 @@ def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool, timeout:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
-        if writer:  # a reader's connection is read-only; the store is WAL since its creation
+        # A reader's connection is read-only, and the store WAL since its creation. The
+        # database of another program is left as it is (check_revision refuses it next).
+        if writer and _ours_or_new(cursor):
             _use_wal(cursor, timeout)
             cursor.execute("PRAGMA synchronous = NORMAL")  # durable with WAL, at commit
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
@@ -636,11 +646,13 @@ def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Pat
         try:
             try:
                 source.backup(copy)
-            except sqlite3.OperationalError as exc:
+                found = [row[0] for row in copy.execute("PRAGMA quick_check(3)")]
+            except sqlite3.DatabaseError as exc:
                 if "full" in str(exc):  # the copy's disk, not the store's
                     raise write_failure(chosen.given, OSError(errno.ENOSPC, str(exc))) from None
-                raise
-            found = [row[0] for row in copy.execute("PRAGMA quick_check(3)")]
+                if "malformed" not in str(exc) and "not a database" not in str(exc):
+                    raise
+                found = [str(exc)]
         finally:
             copy.close()
             source.close()
@@ -655,6 +667,7 @@ def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Pat
 
 def integrity_check(location: StoreLocation) -> None:
     """SQLite's full integrity_check of the store (read-only); StoreError naming the damage."""
+    import sqlite3
 
     if location.path is None:
         raise StoreError(
@@ -666,6 +679,10 @@ def integrity_check(location: StoreLocation) -> None:
         connection = _reader(location)()
         try:
             found = [row[0] for row in connection.execute("PRAGMA integrity_check(20)")]
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc) and "not a database" not in str(exc):
+                raise
+            found = [str(exc)]  # too damaged for the check to run through
         finally:
             connection.close()
     if found != ["ok"]:

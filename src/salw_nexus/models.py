@@ -15,7 +15,7 @@ Decisions not spelt out in DESIGN §1 (also in the README):
 - Counts, values and dates are bounded (``bounds.py``): up to 1,000,000 per count, dates
   from 1990 to 2100.
 - A list of names (agencies, audience, topics, ...) may not name the same thing twice
-  (compared as ``--agency`` searches: case and Unicode form aside).
+  (compared as ``--agency`` searches, case, Unicode form and runs of spaces aside).
 - Projects also take an optional ``source`` and ``notes``, like the other records.
 
 Records read back from the store are built with ``trusted()``, without validation: the
@@ -87,7 +87,7 @@ def _clean_notes(value: str) -> str:
 def _no_repeats(values: list[str]) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
-        key = search_key(value)
+        key = " ".join(search_key(value).split())
         if key in seen:
             same = "" if seen[key] == value else f" (as {seen[key]!r})"
             raise ValueError(f"names {value!r} twice{same}; list each once")

@@ -61,13 +61,25 @@ MAX_WORD = 16  # a longer word may be broken rather than widen its column
 COMFORTABLE = 20  # the width below which wrapped text becomes hard to read
 
 
+class _Console(Console):
+    """A Rich console that leaves a closed pipe to the CLI's error boundary.
+
+    Rich's own answer is to exit with status 1; the boundary knows better: after a write
+    was committed, a reader that went away must not turn success into failure.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def stdout() -> Console:
     # Made per call, so that whatever sys.stdout is at the time (a test runner's) is used.
-    return Console(highlight=False)
+    return _Console(highlight=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return _Console(stderr=True, highlight=False)
 
 
 def message(text: str) -> None:
