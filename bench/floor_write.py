@@ -1,6 +1,7 @@
 """Floor for a listing written out: the same rows as `nexus ... --format csv`, byte for byte,
 by the leanest program that can produce them: raw sqlite3, the same ordered queries merged
-as they are read, the csv module, orjson for the stored lists, pycountry for names.
+as they are read, the csv module, orjson for the stored lists, pycountry for names, and the
+same rules for cells (a formula made text with a leading ', items spelled as --item reads them).
 
 python bench/floor_write.py STORE.db handovers|agency > out.csv
 
@@ -73,8 +74,23 @@ def name_of(code: str, names: dict[str, str] = {}) -> str:  # noqa: B006 - a cac
     return names[code]
 
 
-def joined(stored: str) -> str:
-    return "; ".join(orjson.loads(stored))
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text: str | None) -> str | None:
+    """A text cell a spreadsheet shows as text (nexus's rule: a leading ' before a formula)."""
+    return "'" + text if text and text.startswith(FORMULA_START) else text
+
+
+def joined(stored: str) -> str | None:
+    return cell("; ".join(orjson.loads(stored)))
+
+
+def item(name: str, quantity: int | None) -> str:
+    """An item as --item spells it (nexus's rule)."""
+    if quantity is None:
+        return name + ":" if ":" in name else name
+    return f"{name}: {quantity}" if name[-1:].isdigit() else f"{name}:{quantity}"
 
 
 def trainings(db: sqlite3.Connection) -> Iterator[list[Any]]:
@@ -84,10 +100,10 @@ def trainings(db: sqlite3.Connection) -> Iterator[list[Any]]:
     agencies_of = belonging(db.execute(TRAINING_AGENCIES))
     for (id_, project, title, country, city, start, end, days, participants, approximate,
          female, male, audience, topics, organisers, source, notes) in db.execute(TRAININGS):  # fmt: skip
-        yield [id_, project, title, country, name_of(country), city, start, end, days,
-               participants, "true" if approximate else "false", female, male,
-               "; ".join(name for _, name in agencies_of(id_)), joined(audience), joined(topics),
-               joined(organisers), source, notes]  # fmt: skip
+        yield [cell(id_), cell(project), cell(title), cell(country), cell(name_of(country)),
+               cell(city), start, end, days, participants, "true" if approximate else "false",
+               female, male, cell("; ".join(name for _, name in agencies_of(id_))),
+               joined(audience), joined(topics), joined(organisers), cell(source), cell(notes)]  # fmt: skip
 
 
 def handovers(db: sqlite3.Connection) -> Iterator[list[Any]]:
@@ -96,10 +112,10 @@ def handovers(db: sqlite3.Connection) -> Iterator[list[Any]]:
     items_of = belonging(db.execute(ITEMS))
     officials_of = belonging(db.execute(OFFICIALS))
     for id_, project, date, country, agency, unit, purpose, source, notes in db.execute(DELIVERIES):
-        items = "; ".join(n if q is None else f"{n}:{q}" for _, n, q in items_of(id_))
-        officials = "; ".join(n + (f" ({t})" if t else "") for _, n, t in officials_of(id_))
-        yield [id_, project, date, country, name_of(country), agency, unit, items, purpose,
-               officials, source, notes]  # fmt: skip
+        items = cell("; ".join(item(n, q) for _, n, q in items_of(id_)))
+        officials = cell("; ".join(n + (f" ({t})" if t else "") for _, n, t in officials_of(id_)))
+        yield [cell(id_), cell(project), date, cell(country), cell(name_of(country)), cell(agency),
+               cell(unit), items, cell(purpose), officials, cell(source), cell(notes)]  # fmt: skip
 
 
 def main(store: str, which: str) -> None:

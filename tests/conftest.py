@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
@@ -30,6 +31,21 @@ NEXUS_SCRIPT = Path(sys.executable).parent / "nexus"
 TEST_DATABASE_URL = os.environ.get("NEXUS_TEST_DATABASE_URL")
 
 Run = Callable[..., Result]
+
+# Property tests: the same examples on every run of `make test` (a failure is reproduced by
+# running again, and CI never fails by chance); HYPOTHESIS_PROFILE=explore looks further,
+# with new examples each time. Neither writes an example database into the checkout.
+_SHARED = settings(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large
+    ],
+)  # fmt: skip
+settings.register_profile("ci", _SHARED, derandomize=True)
+settings.register_profile("explore", _SHARED, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 sqlite_only = pytest.mark.skipif(
     TEST_DATABASE_URL is not None, reason="about SQLite files; this run is on PostgreSQL"

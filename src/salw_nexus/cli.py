@@ -95,16 +95,6 @@ class LazyCommands(MutableMapping[str, Any]):
         return len(self._infos)
 
 
-def _shown_safely(exc: TyperException) -> TyperException:
-    """A usage error as click will print it, without control characters from arguments
-    (``No such option: --\x1b[2J`` would otherwise clear the terminal)."""
-    for attribute in ("message", "param_hint", "option_name"):
-        value = getattr(exc, attribute, None)
-        if isinstance(value, str):
-            setattr(exc, attribute, for_people(value))
-    return exc
-
-
 def _quiet_streams() -> None:
     """Send what is still buffered for stdout and stderr to /dev/null, so that the exit
     itself does not fail on a reader that went away."""
@@ -124,21 +114,13 @@ class NexusGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.commands = LazyCommands(commands)
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except TyperException as exc:
-            raise _shown_safely(exc) from None
-
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # here, so that a closed pipe is caught below
             return result
-        except (Exit, Abort):  # --help, exits: typer's own
+        except (TyperException, Exit, Abort):  # usage errors, --help, exits: typer's own
             raise
-        except TyperException as exc:  # usage errors
-            raise _shown_safely(exc) from None
         except BrokenPipeError:
             # The reader went away (`nexus trainings -f csv | head`): stop quietly, exit 1.
             # After a write was committed, though, the command did what it was asked
