@@ -169,4 +169,8 @@ def test_dates_before_and_after_the_bounds_select_as_the_bounds_do(loaded: Run) 
     ]  # fmt: skip
     empty_quarters = loaded("summary", "--empty", "-f", "json", "--to", "9999-12-31")
     assert empty_quarters.exit_code == 0, empty_quarters.stderr
-    assert json.loads(empty_quarters.stdout)[-1]["period"] == "2100-Q4"
+    assert json.loads(empty_quarters.stdout)[-1]["period"] == "2101-Q1"  # to 2101-01-01
+    for args in (["--to", "1980-01-01"], ["--from", "2200-01-01"]):
+        nothing = loaded("trainings", "-f", "json", *args)
+        assert nothing.exit_code == 0, nothing.stderr
+        assert json.loads(nothing.stdout) == []

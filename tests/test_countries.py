@@ -25,6 +25,14 @@ CASES = [
     ("Tajikstan", "did you mean 'Tajikistan' (TJ)?", "Pakistan"),
     ("Kyrgyz Republik", "did you mean 'Kyrgyzstan' (KG)?", "Kiribati"),
     ("Republic of", "use an ISO 3166-1 code (KZ, KGZ) or an English name", "did you mean"),
+    ("DR Congo", "use an ISO 3166-1 code (KZ, KGZ) or an English name", "(CG)"),
+    ("Holland", "did you mean 'Netherlands' (NL)?", "Poland"),
+    ("England", "did you mean 'United Kingdom' (GB)?", "Greenland"),
+    (
+        "America",
+        "did you mean 'American Samoa' (AS) or 'United States' (US)?",
+        "did you mean 'American Samoa' (AS)?",
+    ),
 ]
 
 
@@ -49,6 +57,10 @@ def test_unknown_countries_are_explained_without_far_fetched_suggestions(
         assert never not in result.stderr
 
 
-@pytest.mark.parametrize("given", ["KZ", "kgz", "Kyrgyz Republic", "Tajikistan", "uz", "TKM"])
+@pytest.mark.parametrize(
+    "given",
+    ["KZ", "kgz", "Kyrgyz Republic", "Tajikistan", "uz", "TKM", "Democratic Republic of the Congo",
+     "Republic of Korea"],
+)  # fmt: skip
 def test_known_countries_are_taken(loaded: Run, given: str) -> None:
     assert loaded("trainings", "--country", given).exit_code == 0

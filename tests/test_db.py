@@ -7,7 +7,7 @@ import os
 import shlex
 import sqlite3
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import pytest
@@ -190,6 +190,29 @@ def test_processes_opening_a_new_store_at_once(tmp_path: Path) -> None:
             worker.join(timeout=60)
         failures += [r for r in (results.get(timeout=5) for _ in workers) if r != "ok"]
     assert failures == []
+
+
+def test_sqlite_uris_of_local_files_and_windows_shares() -> None:
+    """Readers open the file by URI (read-only): SQLite takes no host in one."""
+    assert db.sqlite_uri(PureWindowsPath(r"\\server\share\nexus.db"), "mode=ro") == (
+        "file:////server/share/nexus.db?mode=ro"
+    )
+    assert db.sqlite_uri(PureWindowsPath(r"C:\Users\me\nexus.db"), "mode=ro") == (
+        "file:///C:/Users/me/nexus.db?mode=ro"
+    )
+    assert db.sqlite_uri(PurePosixPath("/tmp/a b#c?%.db"), "mode=ro") == (
+        "file:///tmp/a%20b%23c%3F%25.db?mode=ro"
+    )
+
+
+def test_a_store_whose_name_holds_uri_characters(tmp_path: Path) -> None:
+    store = tmp_path / "a b#c?%&.db"
+    assert CliRunner().invoke(app, ["--db", str(store), "load"]).exit_code == 0
+    listed = CliRunner().invoke(app, ["--db", str(store), "trainings", "-f", "json"])
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 2
+    copy = CliRunner().invoke(app, ["--db", str(store), "db", "backup", str(tmp_path / "b.db")])
+    assert copy.exit_code == 0, copy.stderr
 
 
 # --- 13. only writes create a store ---------------------------------------------------------
@@ -465,4 +488,113 @@ def test_a_read_only_store_with_changes_still_in_its_wal_says_so(tmp_path: Path)
     finally:
         keeper.close()
     assert result.returncode == 1
-    assert f"store {store} is on a read-only disk with changes still in ro.db-wal" in result.stderr
+    assert (
+        f"store {store} is on a read-only disk with changes still in {store}-wal" in result.stderr
+    )
+
+
+# --- an id names one record -----------------------------------------------------------------
+
+
+def test_an_id_names_one_record_of_any_kind(loaded: Run, store: Store, tmp_path: Path) -> None:
+    before = store.snapshot()
+    training_id = "kz-2022-10-firearms-trafficking"
+    added = loaded("add-delivery", "--id", training_id, "--date", "2025-01-01", "--country",
+                   "KZ", "--agency", "X", "--item", "Y", "--no-input")  # fmt: skip
+    assert added.exit_code == 1
+    assert f"--id: a training with the id '{training_id}' exists already" in added.stderr
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(
+        "version: 1\ndeliveries:\n  - {id: " + training_id + ", date: 2025-01-01, country: KZ,"
+        " agency: X, items: [{name: Y}]}\n"
+    )
+    loaded_clash = loaded("load", str(clash))
+    assert loaded_clash.exit_code == 1
+    assert (
+        f"{clash}:3: delivery id '{training_id}' is the id of a training in the store already"
+        in loaded_clash.stderr
+    )
+    in_file = tmp_path / "in-file.yaml"
+    in_file.write_text(
+        "version: 1\ntrainings:\n  - {id: same, title: T, country: KZ, start: 2025-01-01,"
+        " end: 2025-01-01}\ndeliveries:\n  - {id: same, date: 2025-01-01, country: KZ,"
+        " agency: X, items: [{name: Y}]}\n"
+    )
+    for command in ("check", "load"):
+        result = loaded(command, str(in_file))
+        assert result.exit_code == 1
+        assert (
+            f"{in_file}:5: delivery id 'same' is used twice (first at {in_file}:3, by a training)"
+            in result.stderr
+        )
+    assert store.snapshot() == before
+
+
+@sqlite_only
+def test_an_id_two_records_of_an_older_store_share_is_never_guessed(
+    loaded: Run, store: Store
+) -> None:
+    assert store.path is not None
+    with sqlite3.connect(store.path) as connection:  # as an earlier release allowed
+        connection.execute(
+            "UPDATE delivery SET id = 'kz-2022-10-firearms-trafficking' "
+            "WHERE id = 'kz-2024-11-15-it-equipment'"
+        )
+    connection.close()
+    before = store.snapshot()
+    for command in (["show"], ["edit", "--city", "Almaty"], ["remove", "--yes"]):
+        result = loaded(command[0], "kz-2022-10-firearms-trafficking", *command[1:])
+        assert result.exit_code == 1, command
+        assert "names a training and a delivery" in result.stderr
+        assert "nothing was done" in result.stderr
+    assert store.snapshot() == before
+
+
+# --- what cannot be a store, or an id -------------------------------------------------------------
+
+
+def test_what_cannot_be_a_store_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "store.fifo"
+    os.mkfifo(fifo)
+    for target, said in (
+        (str(fifo), f"cannot open store {fifo}: it is a FIFO (named pipe)"),
+        ("foo://bar", "store foo://bar: not a kind of database nexus can use"),
+    ):
+        result = run_process("--db", target, "trainings", timeout=60)  # a hang fails here
+        assert result.returncode == 1, result.stderr
+        assert said in result.stderr
+        assert "unexpected" not in result.stderr
+
+
+def test_ids_and_options_that_are_not_text_are_answered(loaded: Run, store: Store) -> None:
+    env = {"NEXUS_DB": store.target, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    for args, code, said in (
+        (["show", "café"], 1, "no training, delivery or project has the id 'café'"),
+        (["remove", "--yes", "\udcff"], 1, "no training, delivery or project has the id"),
+        (["trainings", "--agency", "\udcff"], 2, "--agency: not UTF-8 text"),
+        (["handovers", "--project", "\udcff"], 2, "--project: not UTF-8 text"),
+    ):
+        result = subprocess.run(
+            [str(NEXUS_SCRIPT), *[os.fsencode(a) for a in args]], env={**os.environ, **env},
+            capture_output=True, text=True, errors="replace", timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == code, (args, result.stderr)
+        assert said in result.stderr
+        assert "unexpected" not in result.stderr
+
+
+@sqlite_only
+def test_a_store_with_dates_from_before_the_bounds_still_reports(loaded: Run, store: Store) -> None:
+    assert store.path is not None
+    with sqlite3.connect(store.path) as connection:  # written by SQL, or an earlier release
+        connection.execute(
+            "UPDATE training SET start = '0001-01-01', \"end\" = '9999-12-31' "
+            "WHERE id = 'kg-2022-10-firearms-trafficking'"
+        )
+    connection.close()
+    summary = loaded("summary", "-f", "json")
+    assert summary.exit_code == 0, summary.stderr
+    assert json.loads(summary.stdout)[0]["period"] == "1-Q1"
+    report = loaded("report", "-q", "2025-Q1")
+    assert report.exit_code == 0, report.stderr
+    assert len(report.stdout.splitlines()) < 600  # a chart from 1990, not from year 1

@@ -407,3 +407,10 @@ def test_agency_completion_offers_names_in_the_store(seeded: Path) -> None:
         "Ministry of Internal Affairs",
     ]
     assert complete(seeded, "nexus trainings --agency Supr") == ["Supreme Court"]
+
+
+def test_a_made_id_stays_short_whatever_the_title(loaded: Run) -> None:
+    result = loaded("add-training", "--title", "Counter" + "x" * 1500, "--country", "KZ",
+                    "--start", "2025-01-01", "--end", "2025-01-02", "--no-input")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.strip()) <= 120

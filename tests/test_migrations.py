@@ -199,7 +199,7 @@ def test_backup_refusals(loaded: Run, store: Store, tmp_path: Path) -> None:
     assert f"the directory {tmp_path / 'no'} does not exist" in nowhere.stderr
     absent = loaded("--db", str(tmp_path / "absent.db"), "db", "backup", str(tmp_path / "b.db"))
     assert absent.exit_code == 1
-    assert "does not exist yet: nothing to back up" in absent.stderr
+    assert f"no store at {tmp_path / 'absent.db'}" in absent.stderr
 
 
 def test_db_path_hides_the_password(nexus: Run) -> None:

@@ -535,3 +535,30 @@ def test_json_deep_nesting(loaded: Run, store: Store, tmp_path: Path) -> None:
         tmp_path, "deep.json", '{"version": 1, "trainings": ' + "[" * 100_000 + "]" * 100_000 + "}"
     )
     refused(loaded, store, path, "deep.json", "nesting too deep")
+
+
+def test_characters_yaml_takes_in_no_file_name_their_line(nexus: Run, tmp_path: Path) -> None:
+    path = tmp_path / "raw.yaml"
+    path.write_text('version: 1\ntrainings:\n  - {id: t, title: "a\x1bb"}\n', encoding="utf-8")
+    result = nexus("check", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:3: control characters are not allowed: U+001B" in result.stderr
+
+
+def test_a_number_of_thousands_of_digits_names_its_line(nexus: Run, tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text('{"version": 1,\n "trainings": [{"participants": ' + "9" * 5000 + "}]}")
+    result = nexus("check", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:2: a number of thousands of digits" in result.stderr
+    assert "set_int_max_str_digits" not in result.stderr
+
+
+def test_a_file_name_holding_a_line_break_prints_no_line_of_its_own(
+    nexus: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "nl\nerror: fake.yaml"
+    result = nexus("check", str(path))
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert "nl\\x0aerror: fake.yaml: no such file" in result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from .conftest import NEXUS_SCRIPT, Store, run_process
+from .conftest import NEXUS_SCRIPT, Run, Store, run_process
 
 RECORDS = 3000
 
@@ -84,3 +84,13 @@ def test_short_work_shows_no_bar_even_on_a_terminal(tmp_path: Path) -> None:
     assert child.exitstatus == 0
     assert not re.search(r"\d+%", str(child.before))
     assert "writing" not in str(child.before)
+
+
+def test_a_bad_progress_delay_is_a_usage_error(
+    loaded: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for value in ("soon", "-1", "nan"):
+        monkeypatch.setenv("NEXUS_PROGRESS_DELAY", value)
+        result = loaded("export")
+        assert result.exit_code == 2
+        assert f"NEXUS_PROGRESS_DELAY must be a number of seconds, got {value!r}" in result.stderr

@@ -38,7 +38,6 @@ def russian_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 COMMANDS = [
     (["summary"], "≥36"),
-    (["summary", "-f", "csv"], "2022-Q4"),
     (["handovers", "-c", "TM"], CYRILLIC),
     (["handovers", "-f", "csv"], CYRILLIC),
     (["trainings", "-f", "markdown"], "→"),

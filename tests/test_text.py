@@ -28,12 +28,28 @@ HOSTILE = {
     "RLO": "Evil\u202ecourse",
     "LRI": "Evil\u2066course",
     "line separator": "Evil\u2028course",
+    "tag characters": "Evil\U000e0041\U000e0042course",
 }
-ANY_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+ANY_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\U000e0000-\U000e007f]"
+)
 
 
 def yaml_string(text: str) -> str:
-    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+    """A YAML double-quoted scalar holding exactly ``text``, every character but printable
+    ASCII written as an escape (YAML takes no control character raw)."""
+    escaped = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            escaped.append(char)
+        elif code <= 0xFF:
+            escaped.append(f"\\x{code:02x}")
+        else:
+            escaped.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return '"' + "".join(escaped) + '"'
 
 
 # --- 7. control characters ------------------------------------------------------------------
@@ -174,7 +190,7 @@ def test_csv_cells_never_start_a_formula(loaded: Run, tmp_path: Path) -> None:
             "Ratio 1:20",
             "'Ratio 1:20' is ambiguous: write 'Ratio 1: 20' for 20 of 'Ratio 1', or 'Ratio 1:20:'",
         ),
-        ("Laptop:10000000000000000000000", "got '10000000000000000000000'"),
+        ("Laptop:10000000000000000000000", "the quantity 100000000000... is far too large"),
         ("Laptop:2000000", "must be at most 1,000,000, got 2000000"),
     ],
 )
@@ -272,3 +288,11 @@ def test_a_lone_surrogate_is_refused_by_check_and_load_alike(
             in result.stderr
         )
     assert store.snapshot() == before
+
+
+@pytest.mark.parametrize("text", ["\ufeff", "\u200c", "Min\u200bistry", "Min\ufeffistry"])
+def test_text_that_shows_nothing_or_hides_a_break_is_refused(loaded: Run, text: str) -> None:
+    result = loaded(*TRAINING, "--title", "Fine", "--city", text)
+    assert result.exit_code == 1
+    assert "--city: " in result.stderr
+    assert "no visible character" in result.stderr or "invisible character" in result.stderr

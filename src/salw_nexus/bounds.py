@@ -24,12 +24,15 @@ LATEST = dt.date(LAST_YEAR, 12, 31)
 # Characters in one text field: a line (titles, names, sources) or notes (several lines).
 MAX_LINE = 2_000
 MAX_NOTES = 50_000
+ONE_DAY = dt.timedelta(days=1)
 # --limit and --offset: larger values are taken as this (still "all" / "past the end"),
 # well inside the 64-bit integers that SQLite and PostgreSQL take for LIMIT and OFFSET.
 MAX_ROWS = 2**62
 
 
 def in_range(day: dt.date) -> dt.date:
-    """``day`` moved into [EARLIEST, LATEST]: for filters, where a date beyond the bounds
-    selects exactly what the bound itself selects (no record lies outside them)."""
-    return min(max(day, EARLIEST), LATEST)
+    """``day`` moved to at most one day beyond the bounds: for filters, where a date beyond
+    them selects just what that day does, since no record lies outside them
+    (``--from 0001-01-01`` is ``--from 1989-12-31``; ``--to 1980-01-01`` selects nothing).
+    """
+    return min(max(day, EARLIEST - ONE_DAY), LATEST + ONE_DAY)

@@ -8,6 +8,7 @@ Each command turns its options into one service call and one render call. Heavy 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Iterator, MutableMapping
@@ -24,7 +25,7 @@ from typer.exceptions import Abort, Exit, TyperException
 from .bounds import FIRST_YEAR, LAST_YEAR
 from .errors import NexusError, UsageError
 from .records import SINGULAR
-from .text import for_people
+from .text import for_people, from_argv
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -95,6 +96,13 @@ class LazyCommands(MutableMapping[str, Any]):
         return len(self._infos)
 
 
+def _reader_gone(exc: OSError) -> bool:
+    """A write to a pipe whose reader went away: EPIPE; on Windows often EINVAL instead."""
+    return isinstance(exc, BrokenPipeError) or (
+        sys.platform == "win32" and exc.errno == errno.EINVAL
+    )
+
+
 def _quiet_streams() -> None:
     """Send what is still buffered for stdout and stderr to /dev/null, so that the exit
     itself does not fail on a reader that went away."""
@@ -121,7 +129,9 @@ class NexusGroup(TyperGroup):
             return result
         except (TyperException, Exit, Abort):  # usage errors, --help, exits: typer's own
             raise
-        except BrokenPipeError:
+        except OSError as exc:
+            if not _reader_gone(exc):
+                return self._unexpected(exc)
             # The reader went away (`nexus trainings -f csv | head`): stop quietly, exit 1.
             # After a write was committed, though, the command did what it was asked
             # (`nexus load X | head -1`): exit 0, or a script would run it again.
@@ -132,19 +142,22 @@ class NexusGroup(TyperGroup):
         except NexusError as exc:
             if _debug():
                 raise
-            lines = [for_people(line) for line in exc.lines()]
+            lines = [for_people(line, one_line=True) for line in exc.lines()]
             typer.echo(f"error: {lines[0]}", err=True)
             for line in lines[1:]:
                 typer.echo(f"  {line}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
-            if _debug():
-                raise
-            typer.echo(
-                for_people(f"error: unexpected failure: {type(exc).__name__}: {exc}"), err=True
-            )
-            typer.echo("  Run again with NEXUS_DEBUG=1 to see where it happened.", err=True)
-            raise typer.Exit(1) from None
+            return self._unexpected(exc)
+
+    @staticmethod
+    def _unexpected(exc: Exception) -> Any:
+        if _debug():
+            raise exc
+        failure = f"error: unexpected failure: {type(exc).__name__}: {exc}"
+        typer.echo(for_people(failure, one_line=True), err=True)
+        typer.echo("  Run again with NEXUS_DEBUG=1 to see where it happened.", err=True)
+        raise typer.Exit(1) from None
 
 
 app = typer.Typer(
@@ -290,11 +303,12 @@ def export(
             hint="Give a directory with -o/--output.",
         )
     # Where it goes is checked before the store is read: a refusal comes at once.
+    targets: list[files.Target] = []
     if fmt is ExportFormat.csv:
         assert output is not None
         targets = records.csv_targets(output, protected=_store_files(ctx))
     elif output is not None:
-        chosen = files.target(output, protected=_store_files(ctx))
+        targets = [files.target(output, protected=_store_files(ctx))]
     with render.progress_bar() as bar:
         with db.session_scope(_state(ctx).db) as session:
             stored = store.export_records(session, progress=bar.step("reading the store"))
@@ -309,7 +323,7 @@ def export(
         if output is None:
             sys.stdout.writelines(pieces)
         else:
-            files.write_files({chosen: pieces})
+            files.write_files({targets[0]: pieces})
     if output is not None:
         render.message(f"wrote {output}")
 
@@ -567,7 +581,7 @@ def show(
     from . import db, render, reports
 
     with db.session_scope(_state(ctx).db) as session:
-        data = reports.show_record(session, record_id=record_id)
+        data = reports.show_record(session, record_id=from_argv(record_id))
     render.report(data, fmt.value)
 
 
@@ -697,9 +711,7 @@ def _add(ctx: typer.Context, kind: str, values: dict[str, Any], no_input: bool) 
             raise typer.Exit(1)
     with _writing(ctx) as session:
         if generated:
-            record = record.model_copy(
-                update={"id": store.unique_id(session, base=record.id, kind=kind)}
-            )
+            record = record.model_copy(update={"id": store.unique_id(session, base=record.id)})
         stored = store.add_record(session, record=record)
     typer.echo(stored.id)
     render.message(f"added {SINGULAR[kind]} {stored.id}")
@@ -858,7 +870,7 @@ def edit(
     if not changes and not agency:
         raise UsageError("nothing to change", hint="Give the fields to change as options.")
     with _writing(ctx, create=False) as session:
-        before = store.get_record(session, record_id=record_id)
+        before = store.get_record(session, record_id=from_argv(record_id))
         if isinstance(before, models.ProjectIn):
             raise UsageError(f"{record_id!r} is a project; edit projects in a record file")
         if agency:
@@ -889,13 +901,13 @@ def remove(
                 f"removing {record_id!r} needs confirmation", hint="Give --yes to remove it."
             )
         with db.session_scope(_state(ctx).db) as session:
-            record = store.get_record(session, record_id=record_id)
+            record = store.get_record(session, record_id=from_argv(record_id))
         render.preview(record)
         if not typer.confirm(f"Remove {record_id}?", default=False):
             render.message("nothing was removed")
             raise typer.Exit(1)
     with _writing(ctx, create=False) as session:
-        kind = store.remove_record(session, record_id=record_id)
+        kind = store.remove_record(session, record_id=from_argv(record_id))
     render.message(f"removed {SINGULAR[kind]} {record_id}")
 
 

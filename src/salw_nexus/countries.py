@@ -1,11 +1,15 @@
 """Country names and codes, normalised to ISO 3166-1 alpha-2 with pycountry.
 
+Names are also taken in their natural order: ISO's ``Congo, The Democratic Republic of
+the`` is ``Democratic Republic of the Congo`` as well.
+
 When a country is not known, the error says what it is instead, when that can be told:
 a former country (``SU``, ``Yugoslavia``: ISO 3166-3), a code ISO reserves for something
-that is not a country (``EU``, ``UN``, ``UK`` for GB), or the countries it may be a
-misspelling of. Only close names are suggested (``Tajikstan`` -> Tajikistan; ``Russia`` ->
-Russian Federation, whose name it begins); a code is never "corrected" into a name
-(``EU`` is not ``Peru``).
+that is not a country (``EU``, ``UN``, ``UK`` for GB), or the countries it may stand for.
+Only these are suggested: names it begins (``Russia`` -> Russian Federation), a name or
+region pycountry's own search finds it in, if no more than two (``Holland`` ->
+Netherlands), and close misspellings (``Tajikstan`` -> Tajikistan); a code is never
+"corrected" into a name (``EU`` is not ``Peru``), nor a fragment into a longer name.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ class UnknownCountry(ValueError):
 
 @cache
 def _names(attrs: tuple[str, ...] = ("name", "official_name", "common_name")) -> dict[str, str]:
-    """Every English name pycountry knows (of the given kinds), casefolded -> alpha-2."""
+    """Every English name pycountry knows (of the given kinds), casefolded -> alpha-2; an
+    inverted name also in its natural order."""
     import pycountry
 
     names: dict[str, str] = {}
@@ -46,8 +51,20 @@ def _names(attrs: tuple[str, ...] = ("name", "official_name", "common_name")) ->
         for attr in attrs:
             value = getattr(country, attr, None)
             if value:
-                names.setdefault(value.casefold(), country.alpha_2)
+                for form in (value, *_natural_order(value)):
+                    names.setdefault(form.casefold(), country.alpha_2)
     return names
+
+
+def _natural_order(name: str) -> list[str]:
+    """``Congo, The Democratic Republic of the`` -> ``Democratic Republic of the Congo``
+    (and with a leading ``The``); ``Korea, Republic of`` -> ``Republic of Korea``."""
+    head, comma, tail = name.partition(", ")
+    if not comma:
+        return []
+    natural = f"{tail} {head}"
+    without_the = natural.removeprefix("The ").removeprefix("the ")
+    return [natural, without_the] if without_the != natural else [natural]
 
 
 @cache
@@ -66,11 +83,27 @@ def to_alpha2(text: str) -> str:
         return str(pycountry.countries.lookup(cleaned).alpha_2)
     except LookupError:
         pass
+    natural = _names().get(cleaned.casefold())
+    if natural is not None:
+        return natural
     raise UnknownCountry(_unknown(text, cleaned)) from None
 
 
+class _Budget:
+    """How many more unknown countries get a search for what they may stand for (~15 ms
+    each): a hostile file naming a million different ones must not take hours. An error
+    shows its first twenty problems anyway."""
+
+    left = 200
+
+
+@cache  # the same words for the same text, however often it comes
 def _unknown(text: str, cleaned: str) -> str:
     """Why ``text`` is not a country, and what to write instead."""
+    plain = f"unknown country {text!r}; use an ISO 3166-1 code (KZ, KGZ) or an English name"
+    if _Budget.left <= 0:
+        return plain
+    _Budget.left -= 1
     former = _former(cleaned)
     if former:
         return f"{text!r} is a former country ({former}); give the country of today"
@@ -86,7 +119,7 @@ def _unknown(text: str, cleaned: str) -> str:
     if close:
         offers = " or ".join(f"{name_of(code)!r} ({code})" for code in close)
         return f"unknown country {text!r}; did you mean {offers}?"
-    return f"unknown country {text!r}; use an ISO 3166-1 code (KZ, KGZ) or an English name"
+    return plain
 
 
 def _former(cleaned: str) -> str | None:
@@ -113,19 +146,30 @@ def _words(text: str) -> list[str]:
 
 
 def _close_names(folded: str) -> list[str]:
-    """The codes of the countries ``folded`` may stand for: names it begins (``Russia``,
-    ``Korea``), else the one name most like it, if it is close."""
+    """The codes of the countries ``folded`` may stand for, at most three: names it begins
+    (``Russia``, ``Korea``) or that pycountry's search finds it in (``Holland``), else the
+    one name most like it, if it is close and of about its length."""
+    import pycountry
+
+    if set(_words(folded)) <= COMMON_WORDS:
+        return []  # "Republic of" names no country in particular
     if len(folded) >= SHORTEST_PREFIX:
         # Short and common names: many official ones begin "Republic of".
         short = _names(("name", "common_name"))
         begun = sorted({code for name, code in short.items() if name.startswith(folded)})
-        if 0 < len(begun) <= 3:
-            return begun
+        try:  # in a name or a region's name: Holland, England
+            found = [str(country.alpha_2) for country in pycountry.countries.search_fuzzy(folded)]
+        except LookupError:
+            found = []
+        either = list(dict.fromkeys(begun + found))
+        if 0 < len(either) <= 3:
+            return either
     names = _names()
     close = [
         name
         for name in difflib.get_close_matches(folded, names.keys(), n=5, cutoff=CLOSE)
-        if len(folded) >= 0.7 * len(name)  # a fragment ("Republic of") is not a misspelling
+        # A fragment ("DR Congo" of "Congo") is not a misspelling, nor the other way round.
+        if min(len(folded), len(name)) >= 0.7 * max(len(folded), len(name))
     ]
     return [names[close[0]]] if close else []
 

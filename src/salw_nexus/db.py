@@ -32,10 +32,11 @@ import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError, UsageError
+from .files import is_sqlite_database, kind_of
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 APP_NAME = "salw-nexus"
 DEFAULT_FILE = "nexus.db"
-SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_LOCK_TIMEOUT_S = 30.0  # NEXUS_LOCK_TIMEOUT: how long a writer waits for another
 # SQLite's quick_check reads the whole file (~0.16 s for 70 MB here): it runs before a
 # write only where that stays cheap; larger stores rely on the "malformed" errors.
@@ -126,19 +126,16 @@ def _sqlite_location(path: Path, *, default: bool = False) -> StoreLocation:
             f"cannot open store {path}: the directory {path.parent} does not exist",
             hint="Create the directory first, or give another --db path.",
         )
-    if path.is_dir():
-        raise StoreError(f"cannot open store {path}: it is a directory")
-    try:
-        if path.exists() and path.stat().st_size > 0:
-            with path.open("rb") as handle:
-                header = handle.read(len(SQLITE_HEADER))
-            if header != SQLITE_HEADER:
-                raise StoreError(
-                    f"cannot open store {path}: the file is not a SQLite database",
-                    hint="Point --db at a nexus store, or at a path that does not exist yet.",
-                )
-    except PermissionError:
-        raise StoreError(f"cannot open store {path}: permission denied") from None
+    if path.exists() and not path.is_file():  # a FIFO would block every reader forever
+        raise StoreError(f"cannot open store {path}: it is {kind_of(path.stat().st_mode)}")
+    if path.exists() and path.stat().st_size > 0:
+        if not os.access(path, os.R_OK):
+            raise StoreError(f"cannot open store {path}: permission denied")
+        if not is_sqlite_database(path):
+            raise StoreError(
+                f"cannot open store {path}: the file is not a SQLite database",
+                hint="Point --db at a nexus store, or at a path that does not exist yet.",
+            )
     return StoreLocation(url=f"sqlite:///{path}", label=str(path), path=path, default=default)
 
 
@@ -213,49 +210,103 @@ def _use_wal(cursor: Any, timeout: float) -> None:
             time.sleep(0.005)
 
 
+def foreign_tables(tables: set[str]) -> bool:
+    """Whether a database's tables are another program's: some, and none of nexus's."""
+    return bool(tables) and not tables & NEXUS_TABLES
+
+
 def _ours_or_new(cursor: Any) -> bool:
     """Whether a SQLite database is empty or holds nexus tables (not another program's)."""
-    tables = {
-        row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
-    return not tables or bool(tables & NEXUS_TABLES)
+    query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    return not foreign_tables({row[0] for row in cursor.execute(query)})
 
 
-def _read_only_mount(path: Path) -> bool:
+def sqlite_uri(path: PurePath, query: str) -> str:
+    """A SQLite URI for ``path`` (``file:...?query``).
+
+    ``Path.as_uri`` writes a Windows share (``\\\\server\\share\\nexus.db``) as
+    ``file://server/share/...``, and SQLite refuses any URI authority but ``localhost``;
+    with an empty authority (``file:////server/share/...``) Windows opens the share.
+    """
+    uri = path.as_uri()
+    if uri.startswith("file://") and not uri.startswith("file:///"):
+        uri = "file:////" + uri.removeprefix("file://")
+    return f"{uri}?{query}"
+
+
+def _read_only_mount(path: Path) -> bool | None:
+    """Whether the store is on a read-only mount; None where that cannot be asked (Windows)."""
     statvfs = getattr(os, "statvfs", None)
     if statvfs is None:
-        return False
+        return None
     try:
         return bool(statvfs(path).f_flag & os.ST_RDONLY)
     except OSError:
         return False
 
 
-def _reader(location: StoreLocation) -> Any:
-    """A connect function opening the SQLite file read-only.
+def _wal_changes(location: StoreLocation) -> bool:
+    assert location.path is not None
+    wal = location.path.with_name(location.path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
-    On a read-only mount SQLite cannot make the -shm file WAL readers need, so the file is
-    opened as immutable (nothing can change it there); unless a -wal file holds changes
-    not yet in the file, which immutable would silently skip.
-    """
+
+def _writer(location: StoreLocation) -> Any:
+    """A connect function opening (or creating) the SQLite file for writing.
+
+    By URI, as readers do: a path holding ``?``, ``#`` or ``%`` must not be read as part of
+    a URL (``q?x.db`` once opened a database ``q``)."""
     import sqlite3
 
-    path = location.path
-    assert path is not None
-    uri = path.as_uri() + "?mode=ro"
-    if _read_only_mount(path):
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists() and wal.stat().st_size > 0:
-            raise StoreError(
-                f"store {location.label} is on a read-only disk with changes still in {wal.name}",
-                hint="Copy the store and its -wal file to a writable place to read it.",
-            )
-        uri += "&immutable=1"
+    assert location.path is not None
+    uri = sqlite_uri(location.path, "mode=rwc")
 
     def connect() -> Any:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     return connect
+
+
+def _reader(location: StoreLocation) -> Any:
+    """A connect function opening the SQLite file read-only.
+
+    On a read-only disk SQLite cannot make the -shm file that WAL readers need, so the file
+    is opened as immutable (nothing can change it there); unless a -wal file holds changes
+    not yet in the file, which immutable would silently skip. Where the mount cannot be
+    asked about (Windows), the store is opened as immutable when a plain read-only open
+    fails and its directory cannot be written (a read-only share, a CD).
+    """
+    import sqlite3
+
+    path = location.path
+    assert path is not None
+    mount_read_only = _read_only_mount(path)
+    if mount_read_only and _wal_changes(location):
+        raise _unread_changes(location)
+    query = "mode=ro&immutable=1" if mount_read_only else "mode=ro"
+
+    def connect() -> Any:
+        connection = sqlite3.connect(sqlite_uri(path, query), uri=True, check_same_thread=False)
+        if mount_read_only is not None:
+            return connection
+        try:
+            connection.execute("PRAGMA schema_version")
+        except sqlite3.OperationalError:
+            connection.close()
+            if os.access(path.parent, os.W_OK) or _wal_changes(location):
+                raise
+            uri = sqlite_uri(path, "mode=ro&immutable=1")
+            return sqlite3.connect(uri, uri=True, check_same_thread=False)
+        return connection
+
+    return connect
+
+
+def _unread_changes(location: StoreLocation) -> StoreError:
+    return StoreError(
+        f"store {location.label} is on a read-only disk with changes still in {location.label}-wal",
+        hint="Copy the store and its -wal file to a writable place to read it.",
+    )
 
 
 def _sqlite_events(engine: Engine, *, writer: bool, foreign_keys: bool, timeout: float) -> None:
@@ -285,14 +336,18 @@ def make_engine(
     location: StoreLocation, *, writer: bool = False, foreign_keys: bool = True
 ) -> Engine:
     import orjson
+    from sqlalchemy.exc import NoSuchModuleError
+    from sqlalchemy.pool import QueuePool
     from sqlmodel import create_engine
 
     # orjson reads the JSON list columns: on a long listing, json.loads was a quarter of
     # the work. Writes keep json.dumps, so the stored text is unchanged.
     timeout = lock_timeout()
     if location.is_sqlite:
-        options: dict[str, Any] = {} if writer else {"creator": _reader(location)}
-        engine = create_engine(location.url, json_deserializer=orjson.loads, **options)
+        connect = _writer(location) if writer else _reader(location)
+        engine = create_engine(
+            "sqlite://", creator=connect, poolclass=QueuePool, json_deserializer=orjson.loads
+        )
         _sqlite_events(engine, writer=writer, foreign_keys=foreign_keys, timeout=timeout)
         return engine
     try:
@@ -301,6 +356,11 @@ def make_engine(
         raise StoreError(
             f"store {location.label}: the database driver is not installed ({exc.name})",
             hint="For PostgreSQL: pip install 'salw-nexus[postgres]'",
+        ) from None
+    except NoSuchModuleError:
+        raise StoreError(
+            f"store {location.label}: not a kind of database nexus can use",
+            hint="Give a SQLite file path, or a postgresql+psycopg:// URL.",
         ) from None
     if not writer:
         engine = engine.execution_options(postgresql_readonly=True)
@@ -349,7 +409,7 @@ def _refuse_foreign(connection: Any, location: StoreLocation) -> None:
     from sqlalchemy import inspect
 
     tables = sorted(inspect(connection).get_table_names())
-    if tables and not NEXUS_TABLES.intersection(tables):
+    if foreign_tables(set(tables)):
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         raise StoreError(
             f"{location.label} is not a nexus store: it holds another program's tables ({shown})",
@@ -458,7 +518,7 @@ def quick_check(connection: Any, location: StoreLocation) -> None:
         return
     found = [row[0] for row in connection.execute(text("PRAGMA quick_check(3)"))]
     if found != ["ok"]:
-        raise _damaged(location, found[0])
+        raise _damaged(location, f" ({found[0]})")
 
 
 @contextmanager
@@ -524,9 +584,16 @@ def scratch_scope() -> Iterator[Session]:
 # --- failures, in words -------------------------------------------------------------------
 
 
-def _damaged(location: StoreLocation, detail: str) -> StoreError:
+def is_damage(message: str) -> bool:
+    """Whether SQLite's words for a failure say the file itself is damaged."""
+    return "malformed" in message or "not a database" in message
+
+
+def _damaged(
+    location: StoreLocation, detail: str, *, outcome: str = "; nothing was written"
+) -> StoreError:
     return StoreError(
-        f"store {location.label} is damaged ({detail}); nothing was written",
+        f"store {location.label} is damaged{detail}{outcome}",
         hint="Restore it from a backup (`nexus db backup FILE` makes them). What can still be "
         "read can be saved as a record file: nexus export -o rescued.yaml",
     )
@@ -587,8 +654,8 @@ def _failure(location: StoreLocation, exc: BaseException) -> StoreError | None:
         text = describe(cause).lower()
         if "disk is full" in text or "disk full" in text:
             return _full(location)
-        if "malformed" in text or "not a database" in text:
-            return _damaged(location, describe(cause))
+        if is_damage(text):
+            return _damaged(location, f" ({describe(cause)})")
         if "database is locked" in text or "lock timeout" in text:
             return _busy(location)
         if "disk i/o error" in text and _nearly_full(location):
@@ -626,6 +693,7 @@ def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Pat
     written beside the target, checked (``quick_check``) and only then put in its place, so
     a failed backup leaves no half file and never replaces the last good one with a damaged
     copy. An existing target is replaced only with ``force``; never the store itself.
+    Failures of the store are named as the store's, those of the copy as the target's.
     """
     import sqlite3
 
@@ -637,32 +705,31 @@ def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Pat
             f"nexus db backup copies SQLite stores; {location.label} is a server database",
             hint="Back up PostgreSQL with its own tool: pg_dump --format=custom DBNAME > FILE",
         )
-    if not location.path.exists():
-        raise StoreError(f"store {location.label} does not exist yet: nothing to back up")
+    prepare(location, create=False)
     chosen = output_target(target, protected=location.files, overwrite=force, text_output=False)
     with translated(location), replacing(chosen, overwrite=force) as partial:
-        source = sqlite3.connect(location.path.as_uri() + "?mode=ro", uri=True)
-        copy = sqlite3.connect(partial)
+        source = _reader(location)()
         try:
+            copy = sqlite3.connect(partial)
             try:
                 source.backup(copy)
                 found = [row[0] for row in copy.execute("PRAGMA quick_check(3)")]
-            except sqlite3.DatabaseError as exc:
-                if "full" in str(exc):  # the copy's disk, not the store's
-                    raise write_failure(chosen.given, OSError(errno.ENOSPC, str(exc))) from None
-                if "malformed" not in str(exc) and "not a database" not in str(exc):
-                    raise
-                found = [str(exc)]
+            finally:
+                copy.close()
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(str(exc)):  # the copy's: its disk, its directory
+                raise write_failure(chosen.given, OSError(_errno_of(exc), str(exc))) from None
+            found = [str(exc)]
         finally:
-            copy.close()
             source.close()
         if found != ["ok"]:
-            raise StoreError(
-                f"store {location.label} is damaged ({found[0]}); no backup was written",
-                hint="Keep the last good backup. What can still be read can be saved as a "
-                "record file: nexus export -o rescued.yaml",
-            )
+            raise _damaged(location, f" ({found[0]})", outcome="; no backup was written")
     return chosen.given
+
+
+def _errno_of(exc: Exception) -> int:
+    """The errno a SQLite failure stands for, as far as write_failure needs to know."""
+    return errno.ENOSPC if "full" in str(exc) else errno.EIO
 
 
 def integrity_check(location: StoreLocation) -> None:
@@ -680,17 +747,13 @@ def integrity_check(location: StoreLocation) -> None:
         try:
             found = [row[0] for row in connection.execute("PRAGMA integrity_check(20)")]
         except sqlite3.DatabaseError as exc:
-            if "malformed" not in str(exc) and "not a database" not in str(exc):
+            if not is_damage(str(exc)):
                 raise
             found = [str(exc)]  # too damaged for the check to run through
         finally:
             connection.close()
     if found != ["ok"]:
-        raise StoreError(
-            f"store {location.label} is damaged: " + "; ".join(found),
-            hint="Restore it from a backup. What can still be read can be saved as a record "
-            "file: nexus export -o rescued.yaml",
-        )
+        raise _damaged(location, ": " + "; ".join(found), outcome="")
 
 
 def describe(exc: BaseException) -> str:

@@ -27,6 +27,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .bounds import EARLIEST
 from .countries import name_of
 from .errors import NotFoundError, UsageError
 from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
@@ -304,7 +305,9 @@ def donor_report(
     ).subquery()
     first_day = session.scalar(select(func.min(days.c.day)))
     first = first_day if isinstance(first_day, dt.date) else chosen.start
-    first = min(first, chosen.start)
+    # Not before the years records may have: a store written before the bounds (or by SQL)
+    # may hold a date in year 1, and its chart would run for 8,000 years.
+    first = max(min(first, chosen.start), EARLIEST)
 
     fiscal_year = chosen.fiscal_year(fiscal_start)
     year_start, _ = year_range(fiscal_year, fiscal_start)

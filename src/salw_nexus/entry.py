@@ -51,6 +51,7 @@ OPTION_NAMES = {
     "officials": "--official",
 }
 SLUG_WORDS = 5
+LONGEST_WORD = 24  # letters of one word in a made id: ids stay short (at most 120)
 
 
 def option_name(field: str) -> str:
@@ -139,7 +140,7 @@ def suggest_id(kind: str, data: Mapping[str, Any]) -> str:
     else:
         items = data.get("items") or [{}]
         words = _ascii_words(str(items[0].get("name", "")))
-    words = words[:SLUG_WORDS] or [SINGULAR[kind]]
+    words = [word[:LONGEST_WORD] for word in words[:SLUG_WORDS]] or [SINGULAR[kind]]
     day_part = "-".join(_ascii_words(day)) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) else ""
     return "-".join(part for part in (country, day_part, *words) if part)
 

@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
+import shutil
 import stat
 import sys
+import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,8 +48,16 @@ DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB; override with NEXUS_MAX_FILE_BYTES
 READ_CHUNK = 1 << 20
 SQLITE_HEADER = b"SQLite format 3\x00"
 TEMP_MARK = ".nexus-tmp-"
-# Temporary names of this release, and of earlier ones (".NAME.tmp-PID", ".NAME.partial-PID").
-_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:nexus-tmp|tmp|partial)-(?P<pid>\d+)(?:-journal)?")
+KEPT_MARK = ".nexus-kept-"  # an old file kept while a set of files replaces it
+# The temporary names nexus makes (".NAME.nexus-tmp-PID", with the files SQLite keeps beside
+# a database being written). Only these are ever removed as stale: a name merely like them
+# (an editor's ".notes.md.tmp-123", a store someone called so) is not nexus's to delete.
+_TEMP_NAME = re.compile(
+    r"\.(?P<name>.+)\.(?:nexus-tmp|nexus-kept)-(?P<pid>\d+)(?:-journal|-wal|-shm)?"
+)
+# Longer names are shortened in a temporary name, which must stay under the file system's
+# limit on a name (255 bytes on most), and keep a digest to stay apart.
+LONGEST_STEM = 120
 _KIND = {
     stat.S_IFIFO: "a FIFO (named pipe)",
     stat.S_IFCHR: "a character device",
@@ -86,7 +97,8 @@ def read_record_bytes(path: Path) -> bytes:
     try:
         # O_NONBLOCK: if the path is swapped for a FIFO after any check, opening it must
         # not wait for a writer. It changes nothing for a regular file.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         raise RecordError([f"{label}: no such file"]) from None
     except IsADirectoryError:
@@ -95,13 +107,14 @@ def read_record_bytes(path: Path) -> bytes:
         raise RecordError([f"{label}: permission denied"]) from None
     except OSError as exc:
         raise RecordError([f"{label}: cannot open: {exc.strerror}"]) from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise RecordError(
+            [f"{label}: is {kind_of(mode)}, not a record file"],
+            hint="Save the records to a file and give its name.",
+        )
     with open(descriptor, "rb", closefd=True) as handle:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise RecordError(
-                [f"{label}: is {kind_of(mode)}, not a record file"],
-                hint="Save the records to a file and give its name.",
-            )
         chunks: list[bytes] = []
         size = 0
         try:
@@ -162,8 +175,21 @@ def read_record_text(path: Path) -> str:
 
 
 def store_files(path: Path) -> list[Path]:
-    """A SQLite store's file and the files SQLite keeps beside it."""
-    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+    """A SQLite store's file and the files SQLite keeps beside it, under the name given and
+    under the name of the file it links to (SQLite names them after the latter)."""
+    files = []
+    for name in dict.fromkeys([path, Path(os.path.realpath(path))]):
+        files += [name, *(name.with_name(name.name + end) for end in ("-wal", "-shm", "-journal"))]
+    return files
+
+
+def is_sqlite_database(path: Path) -> bool:
+    """Whether ``path`` starts as a SQLite database does (False when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -173,16 +199,18 @@ class Target:
     given: Path
     real: Path  # symbolic links followed
     existing: os.stat_result | None
+    protected: tuple[Path, ...] = ()  # never written over, nor removed as a leftover
 
     @property
     def through(self) -> bool:
-        """A FIFO or a device: written into, never replaced."""
+        """A FIFO or a character device: written into, never replaced."""
         return self.existing is not None and not stat.S_ISREG(self.existing.st_mode)
 
 
 def _same_file(real: Path, existing: os.stat_result | None, protected: Collection[Path]) -> bool:
     for guarded in protected:
-        if os.path.realpath(guarded) == str(real):
+        # normcase: on Windows NEXUS.DB-WAL names the same file as nexus.db-wal.
+        if os.path.normcase(os.path.realpath(guarded)) == os.path.normcase(real):
             return True
         if existing is not None:
             with contextlib.suppress(OSError):
@@ -192,12 +220,11 @@ def _same_file(real: Path, existing: os.stat_result | None, protected: Collectio
     return False
 
 
-def _is_database(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:
-        return False
+def exists_already(given: Path) -> FileError:
+    return FileError(
+        f"{given}: exists already; nothing was written",
+        hint="Choose a new file name, or give --force to replace it.",
+    )
 
 
 def target(
@@ -206,11 +233,13 @@ def target(
     protected: Collection[Path] = (),
     overwrite: bool = True,
     text_output: bool = True,
+    directory_made_later: bool = False,
 ) -> Target:
     """Check that ``given`` may be written; refuse (FileError) with a reason otherwise.
 
     ``overwrite`` False refuses an existing file (``db backup`` without ``--force``);
-    ``text_output`` refuses to write text over a SQLite database (another store, a backup).
+    ``text_output`` refuses to write text over a SQLite database (another store, a backup);
+    ``directory_made_later``: the caller makes the directory before writing.
     """
     given = given.expanduser()
     real = Path(os.path.realpath(given))
@@ -226,17 +255,19 @@ def target(
             "writing there would destroy the record",
             hint="Choose another file name.",
         )
-    if existing is not None and stat.S_ISDIR(existing.st_mode):
+    mode = existing.st_mode if existing is not None else stat.S_IFREG
+    if stat.S_ISDIR(mode):
         raise FileError(f"{given}: is a directory; give a file name")
-    if not real.parent.is_dir():
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        raise FileError(
+            f"{given}: is {kind_of(mode)}; nexus writes files, FIFOs and character devices only"
+        )
+    if not directory_made_later and not real.parent.is_dir():
         raise FileError(f"{given}: the directory {real.parent} does not exist")
-    if existing is not None and stat.S_ISREG(existing.st_mode):
+    if existing is not None and stat.S_ISREG(mode):
         if not overwrite:
-            raise FileError(
-                f"{given}: exists already; nothing was written",
-                hint="Choose a new file name, or give --force to replace it.",
-            )
-        if text_output and _is_database(real):
+            raise exists_already(given)
+        if text_output and is_sqlite_database(real):
             raise FileError(
                 f"{given}: is a SQLite database (a store or a backup); nexus will not "
                 "write text over it",
@@ -244,36 +275,62 @@ def target(
             )
         if not os.access(real, os.W_OK):
             raise FileError(f"{given}: is read-only; nothing was written")
-    return Target(given, real, existing)
+    return Target(given, real, existing, tuple(protected))
 
 
-def temporary_name(real: Path) -> Path:
-    return real.with_name(f".{real.name}{TEMP_MARK}{os.getpid()}")
+def _stem(name: str) -> str:
+    """``name`` as it appears in its temporary files' names."""
+    if len(name.encode()) <= LONGEST_STEM:
+        return name
+    digest = hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
+    return name.encode()[: LONGEST_STEM - 13].decode(errors="ignore") + "~" + digest
 
 
-def _running(pid: int) -> bool:
+def temporary_name(real: Path, mark: str = TEMP_MARK) -> Path:
+    return real.with_name(f".{_stem(real.name)}{mark}{os.getpid()}")
+
+
+# A temporary file this old (unchanged for so long) is no live writer's: a writer changes
+# its file as it writes, and renames it the moment it is done.
+STALE_AFTER_S = 600
+
+
+def _stale(path: str, pid: int) -> bool:
+    """Whether a temporary file was left by a nexus that is gone (never a live writer's)."""
     if pid == os.getpid():
-        return True
-    if sys.platform == "win32":
-        return False  # deleting a file that a live process has open fails there anyway
+        return (
+            True  # left by an earlier process that had this process id: this one is not writing it
+        )
+    if sys.platform == "win32":  # no portable test of a process id there (os.kill ends it)
+        try:
+            return time.time() - os.stat(path).st_mtime > STALE_AFTER_S
+        except OSError:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except OSError:
-        return True  # it exists, under another user
-    return True
+        return False  # it exists, under another user
+    return False
 
 
-def remove_stale_temporaries(real: Path) -> None:
-    """Remove what a killed write to ``real`` left beside it (never a live writer's)."""
+def remove_stale_temporaries(chosen: Target) -> None:
+    """Remove what a killed write to ``chosen`` left beside it: never a live writer's, nor
+    one of the files ``chosen`` protects (the store, by whatever name)."""
+    real = chosen.real
     try:
         entries = list(os.scandir(real.parent))
     except OSError:
         return
     for entry in entries:
         match = _TEMP_NAME.fullmatch(entry.name)
-        if match is None or match["name"] != real.name or _running(int(match["pid"])):
+        if (
+            match is None
+            or match["name"] != _stem(real.name)
+            or not _stale(entry.path, int(match["pid"]))
+            or _same_file(Path(os.path.realpath(entry.path)), None, chosen.protected)
+        ):
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
@@ -291,41 +348,51 @@ def _fsync_directory(directory: Path) -> None:
             os.close(descriptor)
 
 
-def _keep_mode(descriptor: int, existing: os.stat_result | None) -> None:
+def _keep_mode(path: Path, existing: os.stat_result | None) -> None:
+    """The replaced file's permission bits (and, for root, its owner) on the new one.
+
+    By path, not descriptor: Windows takes a descriptor only from Python 3.13 on."""
     if existing is None:
         return
-    with contextlib.suppress(OSError):
-        os.chmod(descriptor, stat.S_IMODE(existing.st_mode))
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        with contextlib.suppress(OSError):
-            os.chown(descriptor, existing.st_uid, existing.st_gid)
+        with contextlib.suppress(OSError):  # first: a change of owner clears setuid bits
+            os.chown(path, existing.st_uid, existing.st_gid)
+    with contextlib.suppress(OSError):
+        os.chmod(path, stat.S_IMODE(existing.st_mode))
 
 
-def write_failure(path: Path, exc: OSError) -> FileError:
-    """An OSError while writing ``path``, in words: a full disk is named as such."""
+def write_failure(path: Path, exc: OSError, *, replaced: bool = True) -> FileError:
+    """An OSError while writing ``path``, in words: a full disk is named as such.
+
+    ``replaced``: the output goes to a new file renamed into place, so nothing of it was
+    written; a FIFO or a device is written into directly and may have had part of it."""
+    outcome = "nothing was written" if replaced else "the output is incomplete"
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return FileError(
-            f"{path}: the disk holding {path.parent} is full; nothing was written",
+            f"{path}: the disk holding {path.parent} is full; {outcome}",
             hint="The old file, if any, is unchanged. Free some space and run the command again.",
         )
-    return FileError(f"{path}: cannot write: {exc.strerror or exc}; nothing was written")
+    return FileError(f"{path}: cannot write: {exc.strerror or exc}; {outcome}")
+
+
+# Files are opened in binary mode (Windows would otherwise turn \n into \r\n, or stop a
+# read at a 0x1A byte); the text layer above writes UTF-8 with \n, on every system.
+_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _write_temporary(chosen: Target, pieces: str | Iterable[str]) -> Path:
     temporary = temporary_name(chosen.real)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
     try:
-        _keep_mode(descriptor, chosen.existing)
-        with open(descriptor, "w", encoding="utf-8", newline="", closefd=False) as handle:
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.writelines([pieces] if isinstance(pieces, str) else pieces)
             handle.flush()
-            os.fsync(descriptor)
+            os.fsync(handle.fileno())
+        _keep_mode(temporary, chosen.existing)
     except BaseException:  # a full disk, an interrupt: no half file is left behind
-        os.close(descriptor)
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    os.close(descriptor)
     return temporary
 
 
@@ -334,10 +401,38 @@ def _write_through(chosen: Target, pieces: str | Iterable[str]) -> None:
         handle.writelines([pieces] if isinstance(pieces, str) else pieces)
 
 
+def _keep_aside(chosen: Target) -> Path | None:
+    """A second name for the file ``chosen`` replaces, to put it back if a later file of
+    the same set cannot be renamed into place (a hard link; a copy where links are not)."""
+    if chosen.existing is None:
+        return None
+    kept = temporary_name(chosen.real, KEPT_MARK)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(kept)
+    try:
+        os.link(chosen.real, kept)
+    except OSError:
+        shutil.copy2(chosen.real, kept)
+    return kept
+
+
+def _put_back(done: list[tuple[Target, Path | None]]) -> None:
+    """Undo the renames of a set that could not be completed: old files back, new ones out."""
+    for chosen, kept in reversed(done):
+        with contextlib.suppress(OSError):
+            if kept is None:
+                os.unlink(chosen.real)
+            else:
+                os.replace(kept, chosen.real)
+
+
 def write_files(contents: Mapping[Target, str | Iterable[str]]) -> None:
     """Write each target's text (or its pieces): all to temporary files first, then each
-    renamed into place, so a failure part-way leaves every old file as it was."""
+    renamed into place; if a rename fails part-way (a file held open by Excel on Windows),
+    the files already replaced are put back, so every old file stays as it was."""
     written: dict[Target, Path] = {}
+    kept: list[Path | None] = []
+    done: list[tuple[Target, Path | None]] = []
     current: Target | None = None
     try:
         for chosen, pieces in contents.items():
@@ -345,18 +440,23 @@ def write_files(contents: Mapping[Target, str | Iterable[str]]) -> None:
             if chosen.through:
                 _write_through(chosen, pieces)
                 continue
-            remove_stale_temporaries(chosen.real)
+            remove_stale_temporaries(chosen)
             written[chosen] = _write_temporary(chosen, pieces)
+        several = len(written) > 1
         for chosen, temporary in written.items():
             current = chosen
+            kept.append(_keep_aside(chosen) if several else None)
             os.replace(temporary, chosen.real)
+            done.append((chosen, kept[-1]))
     except OSError as exc:
+        _put_back(done)
         assert current is not None
-        raise write_failure(current.given, exc) from None
+        raise write_failure(current.given, exc, replaced=not current.through) from None
     finally:
-        for temporary in written.values():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)  # still there only when the write failed
+        for leftover in [*written.values(), *kept]:
+            if leftover is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)  # a temporary still there when the write failed
     for directory in {chosen.real.parent for chosen in written}:
         _fsync_directory(directory)
 
@@ -371,9 +471,8 @@ def replacing(chosen: Target, *, overwrite: bool) -> Iterator[Path]:
     """
     if chosen.through:
         raise FileError(f"{chosen.given}: is {kind_of(chosen.existing.st_mode)}; give a file name")  # type: ignore[union-attr]
-    remove_stale_temporaries(chosen.real)
+    remove_stale_temporaries(chosen)
     temporary = temporary_name(chosen.real)
-    journal = temporary.with_name(temporary.name + "-journal")
     try:
         yield temporary
         try:
@@ -385,21 +484,19 @@ def replacing(chosen: Target, *, overwrite: bool) -> Iterator[Path]:
             raise write_failure(chosen.given, exc) from None
         _fsync_directory(chosen.real.parent)
     finally:
-        for leftover in (temporary, journal):
+        # SQLite keeps a journal (or, for a copy of a WAL store, -wal and -shm) beside it.
+        for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
+                os.unlink(f"{temporary}{suffix}")
 
 
 def _link_new(temporary: Path, chosen: Target) -> None:
     try:
         os.link(temporary, chosen.real)
     except FileExistsError:
-        raise FileError(
-            f"{chosen.given}: exists already; nothing was written",
-            hint="Choose a new file name, or give --force to replace it.",
-        ) from None
+        raise exists_already(chosen.given) from None
     except OSError:
         # A file system without hard links: check, then rename (a narrow race, no worse).
         if os.path.lexists(chosen.real):
-            raise FileError(f"{chosen.given}: exists already; nothing was written") from None
+            raise exists_already(chosen.given) from None
         os.replace(temporary, chosen.real)

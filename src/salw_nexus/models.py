@@ -74,6 +74,8 @@ def _clean_text(value: str, *, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
         raise ValueError("must not be empty (write null when it is not known)")
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in value):
+        raise ValueError("has no visible character (write null when it is not known)")
     limit = MAX_NOTES if multiline else MAX_LINE
     if len(value) > limit:
         raise ValueError(f"is {len(value):,} characters long, over the limit of {limit:,}")

@@ -12,6 +12,7 @@ easy to group by in SQL (see ``quarter_index``), to order, and to step through.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ class Quarter:
 
     @property
     def end(self) -> dt.date:
-        return (self + 1).start - dt.timedelta(days=1)
+        # Not the day before the next quarter: that of 9999-Q4 cannot be made.
+        last_month = 3 * self.number
+        return dt.date(self.year, last_month, calendar.monthrange(self.year, last_month)[1])
 
     def __add__(self, quarters: int) -> Quarter:
         return Quarter(self.index + quarters)

@@ -159,6 +159,7 @@ class _YamlWalker:
 
         self.yaml = yaml
         self.loader = CCoreLoader(text)
+        self.text = text
         self.label = label
         self.size = len(text)
 
@@ -173,6 +174,11 @@ class _YamlWalker:
             line = mark.line + 1 if mark else 0
             problem = " ".join(filter(None, [exc.context, exc.problem]))
             raise self.fail(line, f"YAML syntax error: {problem}") from None
+        except self.yaml.reader.ReaderError as exc:  # a character YAML takes in no file
+            line = self.text.count("\n", 0, exc.position) + 1
+            raise self.fail(
+                line, f"{exc.reason}: U+{exc.character:04X} (write it as an escape, or remove it)"
+            ) from None
         except self.yaml.YAMLError as exc:
             raise RecordError([f"{self.label}: YAML error: {exc}"]) from None
 
@@ -413,6 +419,10 @@ def _json_records(text: str, label: str) -> Iterator[RawRecord | tuple[str, Any,
     except json.JSONDecodeError as exc:
         raise RecordError([f"{label}:{exc.lineno}: JSON syntax error: {exc.msg}"]) from None
     except ValueError as exc:
+        if "integer string conversion" in str(exc):  # Python's limit of 4,300 digits
+            digits = re.search(r"\d{4300,}", text)
+            line = text.count("\n", 0, digits.start()) + 1 if digits else 0
+            raise RecordError([f"{label}:{line}: a number of thousands of digits"]) from None
         raise RecordError([f"{label}: {exc}"]) from None
     except RecursionError:
         raise RecordError([f"{label}: nesting too deep for a record file"]) from None
@@ -461,11 +471,15 @@ _MESSAGES = {
 }
 
 
-def shown(value: Any, width: int = 60) -> str:
-    """``repr(value)``, cut to ``width`` characters: an error line names a value, it does
-    not reprint a megabyte of it."""
-    text = repr(value)
+def shortened(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ``...`` marking the cut."""
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """``repr(value)``, shortened: an error line names a value, it does not reprint a
+    megabyte of it."""
+    return shortened(repr(value), width)
 
 
 def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
@@ -498,9 +512,10 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
 def _field_name(loc: Sequence[str | int]) -> str:
     name = ""
     for part in loc:
-        # An unknown key may be of any length: an error line names it, shortened.
-        shown = part[:37] + "..." if isinstance(part, str) and len(part) > 40 else part
-        name += f"[{shown}]" if isinstance(shown, int) else (f".{shown}" if name else str(shown))
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:  # an unknown key may be of any length: an error line names it, shortened
+            name += ("." if name else "") + shortened(part, 40)
     return name
 
 
@@ -573,19 +588,23 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
 
 
 def _check_whole_file(records: RecordSet) -> list[str]:
-    """Duplicate ids, and the default project when the file has exactly one."""
+    """Duplicate ids (an id names one record, of whatever kind), and the default project
+    when the file has exactly one."""
     problems: list[str] = []
+    first: dict[str, tuple[str, Parsed[Any]]] = {}
     for kind in KINDS:
-        first: dict[str, Parsed[Any]] = {}
         for parsed in getattr(records, kind):
             record_id = parsed.record.id
             if record_id in first:
+                other, earlier = first[record_id]
                 problems.append(
                     f"{parsed.where}: {SINGULAR[kind]} id {record_id!r} is used twice "
-                    f"(first at {first[record_id].where}); ids must be unique"
+                    f"(first at {earlier.where}"
+                    + ("" if other == kind else f", by a {SINGULAR[other]}")
+                    + "); ids must be unique"
                 )
             else:
-                first[record_id] = parsed
+                first[record_id] = (kind, parsed)
     if len(records.projects) == 1:
         only = records.projects[0].record.id
         for training in records.trainings:
@@ -783,7 +802,7 @@ CSV_NAMES = tuple(f"{kind}.csv" for kind in KINDS)
 
 def csv_targets(directory: Path, *, protected: Collection[Path] = ()) -> list[Target]:
     """Where ``export --format csv`` writes: projects.csv, trainings.csv and deliveries.csv
-    in ``directory`` (created), each checked as any output is (``files.target``)."""
+    in ``directory`` (made when they are written), each checked as any output is."""
     from .errors import FileError
     from .files import target
 
@@ -792,18 +811,23 @@ def csv_targets(directory: Path, *, protected: Collection[Path] = ()) -> list[Ta
         raise FileError(
             f"{directory}: exists and is not a directory; csv export writes a directory"
         )
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FileError(f"{directory}: cannot create directory: {exc.strerror}") from None
-    return [target(directory / name, protected=protected) for name in CSV_NAMES]
+    return [
+        target(directory / name, protected=protected, directory_made_later=True)
+        for name in CSV_NAMES
+    ]
 
 
 def write_csv_tables(document: Mapping[str, Any], targets: Sequence[Target]) -> list[Path]:
     """Write the three tables: all of them, or (on a full disk, a crash) none, the old set
     left whole. Returns the paths written."""
+    from .errors import FileError
     from .files import write_files
 
+    for directory in {chosen.real.parent for chosen in targets}:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FileError(f"{directory}: cannot create directory: {exc.strerror}") from None
     tables = dump_csv_tables(document)
     write_files({chosen: tables[chosen.given.name] for chosen in targets})
     return [chosen.given for chosen in targets]

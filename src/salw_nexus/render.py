@@ -34,6 +34,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .errors import UsageError
 from .records import CSV_LIST_SEPARATOR, Progress, csv_cell, indented_json, officials_text
 from .terminal import displayable, is_utf
 from .text import for_people, spreadsheet_cell
@@ -84,7 +85,7 @@ def stderr() -> Console:
 
 def message(text: str) -> None:
     """A one-line message for the person at the terminal (stderr: not part of the data)."""
-    stderr().print(for_people(text), markup=False)
+    stderr().print(for_people(text, one_line=True), markup=False)
 
 
 # --- progress ---------------------------------------------------------------------------
@@ -92,6 +93,20 @@ def message(text: str) -> None:
 # Work that ends sooner than this shows no bar at all: a flash of one would be noise.
 # NEXUS_PROGRESS_DELAY (seconds) changes it; 0 shows the bar from the start.
 PROGRESS_DELAY_S = 1.0
+
+
+def progress_delay() -> float:
+    """Seconds before a bar is shown (NEXUS_PROGRESS_DELAY); a bad value is a usage error."""
+    text = os.environ.get("NEXUS_PROGRESS_DELAY", "")
+    if not text:
+        return PROGRESS_DELAY_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise UsageError(f"NEXUS_PROGRESS_DELAY must be a number of seconds, got {text!r}")
+    return seconds
 
 
 class ProgressBar:
@@ -107,7 +122,7 @@ class ProgressBar:
 
         self.clock = time.monotonic
         self.started = self.clock()
-        self.delay = float(os.environ.get("NEXUS_PROGRESS_DELAY", PROGRESS_DELAY_S))
+        self.delay = progress_delay()
         self.console = console
         self.bar: Any = None
         self.task: Any = None
@@ -167,7 +182,7 @@ def progress_bar() -> Iterator[ProgressBar]:
 def load_result(result: LoadResult) -> None:
     console = stdout()
     heading = f"{'Dry run of' if result.dry_run else 'Loaded'} {result.source}"
-    console.print(for_people(heading), markup=False)
+    console.print(for_people(heading, one_line=True), markup=False)
     table = Table()
     table.add_column("kind")
     for heading in ("added", "updated", "unchanged"):
@@ -184,7 +199,8 @@ def check_result(records: RecordSet) -> None:
     stdout().print(
         for_people(
             f"{records.source}: valid — {counts['projects']} project(s), "
-            f"{counts['trainings']} training(s), {counts['deliveries']} delivery(ies)"
+            f"{counts['trainings']} training(s), {counts['deliveries']} delivery(ies)",
+            one_line=True,
         ),
         markup=False,
     )

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from .bounds import MAX_ROWS, in_range
 from .countries import UnknownCountry, name_of, to_alpha2
-from .errors import NotFoundError, UsageError
+from .errors import UsageError
 from .models import (
     Agency,
     Delivery,
@@ -106,7 +106,7 @@ def make_filters(
     code = None
     if country is not None:
         try:
-            code = to_alpha2(from_argv(country))
+            code = to_alpha2(_option_text("--country", country))
         except UnknownCountry as exc:
             raise UsageError(f"--country: {exc}") from None
     start, end = _option_date("--from", date_from), _option_date("--to", date_to)
@@ -128,8 +128,18 @@ def make_filters(
         end = min(end, last) if end else last
     if start and end and end < start:
         raise UsageError(f"the options select no dates: from {start} to {end}")
-    needle = search_key(from_argv(agency)).strip() if agency else None
+    needle = search_key(_option_text("--agency", agency)).strip() if agency else None
+    if project is not None:
+        project = _option_text("--project", project)
     return Filters(country=code, start=start, end=end, agency=needle or None, project=project)
+
+
+def _option_text(option: str, value: str) -> str:
+    """An option's text as typed (``text.from_argv``); bytes that are not UTF-8 are refused."""
+    text = from_argv(value)
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        raise UsageError(f"{option}: not UTF-8 text: {text!r}")
+    return text
 
 
 def _agency_matches(needle: str) -> Any:
@@ -507,23 +517,20 @@ RecordView = TrainingRow | HandoverRow | ProjectView
 
 
 def show_record(session: Session, *, record_id: str) -> RecordView:
-    """The training, delivery or project with this id (ids are unique per kind)."""
+    """The training, delivery or project with this id."""
     from sqlalchemy import func, select
 
+    from .store import one_kind_of
+
+    kind = one_kind_of(session, record_id=record_id)
     by_id = Filters(record_id=record_id)
-    with closing(list_trainings(session, filters=by_id, stamps=True)) as trainings:
-        found: RecordView | None = next(trainings.trainings, None)
-    if found is None:
+    if kind == "trainings":
+        with closing(list_trainings(session, filters=by_id, stamps=True)) as trainings:
+            return next(trainings.trainings)
+    if kind == "deliveries":
         with closing(list_handovers(session, filters=by_id, stamps=True)) as handovers:
-            found = next(handovers.handovers, None)
-    if found is not None:
-        return found
-    project = session.execute(select(PROJECT).where(PROJECT.c.id == record_id)).mappings().first()
-    if project is None:
-        raise NotFoundError(
-            f"no training, delivery or project has the id {record_id!r}",
-            hint="`nexus trainings` and `nexus handovers` list the ids.",
-        )
+            return next(handovers.handovers)
+    project = session.execute(select(PROJECT).where(PROJECT.c.id == record_id)).mappings().one()
 
     def count(table: Table) -> int:
         query = select(func.count()).select_from(table).where(table.c.project_id == record_id)

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import NotFoundError, RecordError
-from .records import KINDS, SINGULAR, Parsed, Progress, RecordSet, Tally, chunks, gc_paused
+from .errors import NexusError, NotFoundError, RecordError
+from .records import KINDS, SINGULAR, Parsed, Progress, RecordSet, Tally, chunks, gc_paused, shown
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -69,7 +69,10 @@ def _stored_fingerprints(session: Session, table: Table, ids: Sequence[str]) -> 
 def _classify(
     session: Session, table: Table, parsed: Sequence[Parsed[Any]], counts: KindCounts
 ) -> tuple[list[tuple[Parsed[Any], str]], list[tuple[Parsed[Any], str]]]:
-    """Split records into (new, changed), each with its fingerprint; count the unchanged."""
+    """Split records into (new, changed), each with its fingerprint; count the unchanged.
+
+    A new record whose id another kind of record has in the store is refused: an id names
+    one record, so that `show`, `edit` and `remove` never have to guess."""
     stored = _stored_fingerprints(session, table, [p.record.id for p in parsed])
     new: list[tuple[Parsed[Any], str]] = []
     changed: list[tuple[Parsed[Any], str]] = []
@@ -82,9 +85,32 @@ def _classify(
             changed.append((item, digest))
         else:
             counts.unchanged += 1
+    _refuse_taken_ids(session, table, [p for p, _ in new])
     counts.added += len(new)
     counts.updated += len(changed)
     return new, changed
+
+
+def _refuse_taken_ids(session: Session, table: Table, new: Sequence[Parsed[Any]]) -> None:
+    from sqlalchemy import select
+
+    kind = next(kind for kind, model in _models().items() if _table(model) is table)
+    problems = []
+    for other, model in _models().items():
+        if other == kind or not new:
+            continue
+        others = _table(model)
+        taken: set[str] = set()
+        for chunk in chunks([p.record.id for p in new], CHUNK):
+            taken.update(session.scalars(select(others.c.id).where(others.c.id.in_(chunk))))
+        problems += [
+            f"{p.where}: {SINGULAR[kind]} id {p.record.id!r} is the id of a {SINGULAR[other]} "
+            "in the store already; an id names one record"
+            for p in new
+            if p.record.id in taken
+        ]
+    if problems:
+        raise RecordError(problems, hint="Nothing was written.")
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -456,33 +482,65 @@ def _strip_meta(row: Any) -> dict[str, Any]:
 COMMAND_LINE = "command line"
 
 
-def get_record(session: Session, *, record_id: str) -> ProjectIn | TrainingIn | DeliveryIn:
-    """The record with this id, as its input model (what ``edit`` starts from)."""
-    found = export_records(session, record_id=record_id)
-    for kind in ("trainings", "deliveries", "projects"):
-        records: list[Parsed[Any]] = getattr(found, kind)
-        if records:
-            record: ProjectIn | TrainingIn | DeliveryIn = records[0].record
-            return record
-    raise NotFoundError(
-        f"no training, delivery or project has the id {record_id!r}",
+def not_found(record_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"no training, delivery or project has the id {shown(record_id)}",
         hint="`nexus trainings` and `nexus handovers` list the ids.",
     )
+
+
+def kinds_with_id(session: Session, *, record_id: str) -> list[str]:
+    """The kinds with a record of this id: one, or none. (Stores written before ids were
+    unique across kinds may have two: ``one_kind_of`` refuses to guess between them.)"""
+    from sqlalchemy import literal, select, union_all
+
+    from .models import SLUG_RE
+
+    if not SLUG_RE.fullmatch(record_id):
+        return []  # no record can have it: not worth a query (nor a bad string's encoding)
+    query = union_all(
+        *(
+            select(literal(kind)).where(_table(model).c.id == record_id)
+            for kind, model in _models().items()
+        )
+    )
+    return list(session.scalars(query))
+
+
+def one_kind_of(session: Session, *, record_id: str) -> str:
+    """The kind of the record with this id; NotFoundError, or a NexusError when two
+    records of an older store share it (show, edit and remove must not pick one)."""
+    kinds = kinds_with_id(session, record_id=record_id)
+    if not kinds:
+        raise not_found(record_id)
+    if len(kinds) > 1:
+        named = " and a ".join(SINGULAR[kind] for kind in kinds)
+        raise NexusError(
+            f"the id {record_id!r} names a {named}: records of an older release; nothing was done",
+            hint="Give one of them another id in a record file: `nexus export -o all.yaml`, "
+            "change the id there, then load the file into a new store (--db new.db).",
+        )
+    return kinds[0]
+
+
+def get_record(session: Session, *, record_id: str) -> ProjectIn | TrainingIn | DeliveryIn:
+    """The record with this id, as its input model (what ``edit`` starts from)."""
+    kind = one_kind_of(session, record_id=record_id)
+    found: list[Parsed[Any]] = getattr(export_records(session, record_id=record_id), kind)
+    record: ProjectIn | TrainingIn | DeliveryIn = found[0].record
+    return record
+
+
+def _models() -> dict[str, Any]:
+    from .models import Delivery, Project, Training
+
+    return {"trainings": Training, "deliveries": Delivery, "projects": Project}
 
 
 def _kind_of(record: TrainingIn | DeliveryIn) -> str:
     from .models import TrainingIn
 
     return "trainings" if isinstance(record, TrainingIn) else "deliveries"
-
-
-def _exists(session: Session, kind: str, record_id: str) -> bool:
-    from sqlalchemy import select
-
-    from .models import Delivery, Training
-
-    table = _table(Training if kind == "trainings" else Delivery)
-    return session.scalar(select(table.c.id).where(table.c.id == record_id)) is not None
 
 
 def _write_one(session: Session, record: TrainingIn | DeliveryIn) -> LoadResult:
@@ -504,10 +562,10 @@ def only_project(session: Session) -> str | None:
 
 def add_record(session: Session, *, record: TrainingIn | DeliveryIn) -> TrainingIn | DeliveryIn:
     """Add one new record; an id that exists already is refused. Returns what was stored."""
-    kind = _kind_of(record)
-    if _exists(session, kind, record.id):
+    taken = kinds_with_id(session, record_id=record.id)
+    if taken:
         raise RecordError(
-            [f"--id: a {SINGULAR[kind]} with the id {record.id!r} exists already"],
+            [f"--id: a {SINGULAR[taken[0]]} with the id {record.id!r} exists already"],
             hint="Choose another --id (or leave it out to have one made), or use `nexus edit`.",
         )
     if record.project is None:
@@ -521,10 +579,11 @@ def update_record(session: Session, *, record: TrainingIn | DeliveryIn) -> None:
     _write_one(session, record)
 
 
-def unique_id(session: Session, *, base: str, kind: str) -> str:
-    """``base``, or ``base-2``, ``base-3`` ... whichever is free (inside the caller's lock)."""
+def unique_id(session: Session, *, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3`` ... whichever no record has (inside the caller's
+    lock)."""
     candidate, number = base, 1
-    while _exists(session, kind, candidate):
+    while kinds_with_id(session, record_id=candidate):
         number += 1
         candidate = f"{base}-{number}"
     return candidate
@@ -539,10 +598,11 @@ def remove_record(session: Session, *, record_id: str) -> str:
 
     from .models import Delivery, Project, Training
 
-    for kind, model in (("trainings", Training), ("deliveries", Delivery)):
-        table = _table(model)
-        if session.connection().execute(delete(table).where(table.c.id == record_id)).rowcount:
-            return kind
+    kind = one_kind_of(session, record_id=record_id)
+    if kind != "projects":
+        table = _table(_models()[kind])
+        session.connection().execute(delete(table).where(table.c.id == record_id))
+        return kind
     project = _table(Project)
     users = sum(
         int(session.scalar(select(func.count()).where(_table(m).c.project_id == record_id)) or 0)
@@ -553,9 +613,8 @@ def remove_record(session: Session, *, record_id: str) -> str:
             [f"project {record_id!r} still has {users} training(s) and delivery(ies)"],
             hint="Remove or re-assign them first.",
         )
-    if session.connection().execute(delete(project).where(project.c.id == record_id)).rowcount:
-        return "projects"
-    raise NotFoundError(f"no training, delivery or project has the id {record_id!r}")
+    session.connection().execute(delete(project).where(project.c.id == record_id))
+    return "projects"
 
 
 def known_countries(session: Session) -> list[str]:

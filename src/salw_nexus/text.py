@@ -2,11 +2,15 @@
 
 - **Input** (``unsafe_character``): a record's text may not hold control characters (C0
   but tab and line feed, DEL, C1), bidirectional embeddings, overrides and isolates
-  (U+202A–202E, U+2066–2069), line and paragraph separators (U+2028, U+2029), or unpaired
-  surrogates (not text at all: they cannot even be written as UTF-8). A tab or a line
+  (U+202A–202E, U+2066–2069), line and paragraph separators (U+2028, U+2029), invisible
+  tag characters (U+E0000–E007F), interlinear annotations (U+FFF9–FFFB), the zero-width
+  space and no-break space (U+200B, U+FEFF: "Min\u200bistry" would escape every search),
+  or unpaired surrogates (not text at all: they cannot even be written as UTF-8). A tab or a line
   break is allowed only where a field may span lines (``notes``). Such characters can
-  clear a terminal, retitle its window or reorder what a reader sees (Trojan Source), and
-  none of them is ever part of a name, a title or a source.
+  clear a terminal, retitle its window, reorder what a reader sees (Trojan Source) or hide
+  text, and none of them is ever part of a name, a title or a source. The direction marks
+  U+200E, U+200F and U+061C stay allowed: right-to-left names need them, and they move
+  nothing but the characters beside them.
 - **Output for people** (``for_people``): tables, Markdown, the donor report, messages and
   errors never write a control character that came from data (a store written before
   these rules, a file name, an argument): it is shown as a visible escape (``\\x1b``).
@@ -25,7 +29,10 @@ import unicodedata
 
 # Never in a record's text. C0 controls but tab (09) and line feed (0A); DEL and C1;
 # separators; bidi controls; surrogates.
-_NEVER = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_NEVER = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufff9-\ufffb"
+    "\u200b\ufeff\ud800-\udfff\U000e0000-\U000e007f"
+)
 UNSAFE_IN_NOTES = re.compile(f"[{_NEVER}]")
 UNSAFE_IN_A_LINE = re.compile(f"[\t\n{_NEVER}]")
 # What output for people shows escaped: the same, but tab and line feed are layout there.
@@ -33,7 +40,8 @@ _HIDDEN = UNSAFE_IN_NOTES
 
 FORMULA_START = frozenset("=+-@\t\r")
 # A count written plainly: the rule of record files (no sign, no leading zero, no 1e3).
-PLAIN_COUNT = re.compile(r"0|[1-9][0-9]{0,17}")
+PLAIN_COUNT = re.compile(r"0|[1-9][0-9]*")
+LONGEST_COUNT = 18  # digits; a longer number is refused before Python is asked to read it
 
 
 def _describe(char: str) -> str:
@@ -49,6 +57,8 @@ def _describe(char: str) -> str:
         return f"a bidirectional control character (U+{code:04X} {name})"
     if code in (0x2028, 0x2029):
         return f"a {name.lower()} (U+{code:04X})"
+    if code > 0xFFFF or 0xFFF9 <= code <= 0xFFFB or code in (0x200B, 0xFEFF):
+        return f"an invisible character (U+{code:04X} {name})"
     return f"a control character (U+{code:04X})"
 
 
@@ -66,20 +76,25 @@ def unsafe_character(text: str, *, multiline: bool = False) -> str | None:
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def for_people(text: str) -> str:
-    """``text`` with every character that could act on a terminal shown as an escape.
+def for_people(text: str, *, one_line: bool = False) -> str:
+    """``text`` with every character that could act on a terminal shown as an escape; with
+    ``one_line`` (a message, an error line) tabs and line breaks too, so that a file name
+    holding one cannot print what looks like a line of its own.
 
     A string holding bytes that were not valid in the locale's encoding (a file name or
     an argument, decoded with surrogateescape) is first read as the UTF-8 it usually is.
     """
-    if _HIDDEN.search(text) is None:
+    hidden = UNSAFE_IN_A_LINE if one_line else _HIDDEN
+    if hidden.search(text) is None:
         return text
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("utf-8", "surrogateescape").decode("utf-8")
-    return _HIDDEN.sub(_escape, text)
+    return hidden.sub(_escape, text)
 
 
 def spreadsheet_cell(cell: str) -> str:
@@ -126,6 +141,8 @@ def parse_item(text: str) -> tuple[str, int | None]:
             f"{text!r}: the quantity after the last ':' must be a whole number such as 4, "
             f"got {quantity!r}; if the colon is part of the name, end with one more: {text + ':'!r}"
         )
+    if len(quantity) > LONGEST_COUNT:
+        raise ValueError(f"{text!r}: the quantity {quantity[:12]}... is far too large")
     if name[-1:].isdigit() and tail[:1].isdigit():
         raise ValueError(
             f"{text!r} is ambiguous: write {name + ': ' + tail!r} for {quantity} of {name!r}, "
