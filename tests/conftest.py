@@ -181,17 +181,15 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 # --- a real full disk: a small tmpfs in a private mount namespace ----------------------------
 
 
-def _can_mount_tmpfs() -> bool:
-    probe = subprocess.run(
-        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-        capture_output=True,
-        check=False,
-    )
+def _in_a_mount_namespace(script: str) -> bool:
+    """Whether ``script`` runs in a private mount namespace here (root, unshare -m)."""
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, check=False)
     return probe.returncode == 0
 
 
 needs_tmpfs = pytest.mark.skipif(
-    not _can_mount_tmpfs(), reason="needs a private mount namespace for a small tmpfs (unshare -m)"
+    not _in_a_mount_namespace("mount -t tmpfs -o size=64k tmpfs /mnt"),
+    reason="needs a private mount namespace for a small tmpfs (unshare -m)",
 )
 
 
@@ -253,15 +251,24 @@ def files_on(disk: Path) -> list[str]:
     return [sys.executable, "-c", LIST_FILES, str(disk)]
 
 
-def _can_mount_read_only() -> bool:
-    probe = subprocess.run(
-        ["unshare", "-m", "sh", "-c", "mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
 needs_read_only_mount = pytest.mark.skipif(
-    not _can_mount_read_only(), reason="needs a private mount namespace (unshare -m)"
+    not _in_a_mount_namespace("mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp"),
+    reason="needs a private mount namespace (unshare -m)",
 )
+
+
+def on_read_only_disk(
+    folder: Path, commands: Sequence[Sequence[str]], env: dict[str, str]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Each nexus command run with ``folder`` mounted read-only (for it alone)."""
+    results = []
+    for command in commands:
+        inside = (
+            f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+            + shlex.join([str(NEXUS_SCRIPT), *command])
+        )
+        results.append(subprocess.run(
+            ["unshare", "-m", "sh", "-c", inside], env={**os.environ, **env},
+            capture_output=True, text=True, timeout=60, check=False,
+        ))  # fmt: skip
+    return results

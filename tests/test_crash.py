@@ -13,7 +13,15 @@ import subprocess
 import time
 from pathlib import Path
 
-from .conftest import NEXUS_SCRIPT, Store, needs_read_only_mount, run_process, snapshot, sqlite_only
+from .conftest import (
+    NEXUS_SCRIPT,
+    Store,
+    needs_read_only_mount,
+    on_read_only_disk,
+    run_process,
+    snapshot,
+    sqlite_only,
+)
 
 RECORDS = 20_000
 
@@ -96,18 +104,12 @@ def test_read_only_store_gives_a_clear_error_and_loses_nothing(tmp_path: Path) -
     store = folder / "ro.db"
     assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
     before = snapshot(store)
-    inside = (
-        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
-        f'"{NEXUS_SCRIPT}" add-delivery --date 2025-01-01 --country KZ --agency X --item Y --no-input'
-    )
-    result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", inside],
-        env={**os.environ, "NEXUS_DB": str(store)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    (result,) = on_read_only_disk(
+        folder,
+        [["add-delivery", "--date", "2025-01-01", "--country", "KZ", "--agency", "X", "--item",
+          "Y", "--no-input"]],
+        {"NEXUS_DB": str(store)},
+    )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: store {store} is read-only:")
     assert "make the file and its directory writable" in result.stderr

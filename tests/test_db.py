@@ -23,6 +23,7 @@ from .conftest import (
     Store,
     needs_read_only_mount,
     needs_tmpfs,
+    on_read_only_disk,
     on_small_disk,
     run_process,
     sqlite_only,
@@ -428,27 +429,13 @@ def test_a_bad_lock_timeout_is_a_usage_error(loaded: Run, monkeypatch: pytest.Mo
     monkeypatch.setenv("NEXUS_LOCK_TIMEOUT", "soon")
     result = loaded("summary")
     assert result.exit_code == 2
-    assert "NEXUS_LOCK_TIMEOUT must be a number of seconds" in result.stderr
+    assert (
+        "NEXUS_LOCK_TIMEOUT must be a number of seconds from 0 to 86,400, got 'soon'"
+        in result.stderr
+    )
 
 
 # --- 20. a store on a read-only disk is read ---------------------------------------------------
-
-
-def _read_only_mount(
-    folder: Path, commands: list[list[str]], env: dict[str, str]
-) -> list[subprocess.CompletedProcess[str]]:
-    """Each command run with ``folder`` mounted read-only (for it alone)."""
-    results = []
-    for command in commands:
-        inside = (
-            f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
-            + shlex.join([str(NEXUS_SCRIPT), *command])
-        )
-        results.append(subprocess.run(
-            ["unshare", "-m", "sh", "-c", inside], env={**os.environ, **env},
-            capture_output=True, text=True, timeout=60, check=False,
-        ))  # fmt: skip
-    return results
 
 
 @sqlite_only
@@ -458,7 +445,7 @@ def test_a_store_on_a_read_only_disk_can_be_read(tmp_path: Path) -> None:
     folder.mkdir()
     store = folder / "ro.db"
     assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
-    summary, listing, shown, exported = _read_only_mount(
+    summary, listing, shown, exported = on_read_only_disk(
         folder,
         [["summary", "-f", "json"], ["handovers", "-c", "TJ", "-f", "json"],
          ["show", "kz-2022-10-firearms-trafficking", "-f", "json"], ["export", "-f", "json"]],
@@ -484,7 +471,7 @@ def test_a_read_only_store_with_changes_still_in_its_wal_says_so(tmp_path: Path)
     keeper.execute("UPDATE project SET notes = 'changed'")
     keeper.commit()
     try:
-        (result,) = _read_only_mount(folder, [["summary"]], {"NEXUS_DB": str(store)})
+        (result,) = on_read_only_disk(folder, [["summary"]], {"NEXUS_DB": str(store)})
     finally:
         keeper.close()
     assert result.returncode == 1

@@ -385,7 +385,8 @@ def test_a_bad_size_limit_is_a_usage_error(
     monkeypatch.setenv("NEXUS_MAX_FILE_BYTES", "lots")
     result = nexus("check", str(write(tmp_path, "r.yaml", "version: 1\n")))
     assert result.exit_code == 2
-    assert "NEXUS_MAX_FILE_BYTES must be a whole number of bytes, got 'lots'" in result.stderr
+    assert "NEXUS_MAX_FILE_BYTES must be a whole number of bytes from 1 to" in result.stderr
+    assert "got 'lots'" in result.stderr
 
 
 # --- 22. UTF-16 -----------------------------------------------------------------------------

@@ -93,4 +93,5 @@ def test_a_bad_progress_delay_is_a_usage_error(
         monkeypatch.setenv("NEXUS_PROGRESS_DELAY", value)
         result = loaded("export")
         assert result.exit_code == 2
-        assert f"NEXUS_PROGRESS_DELAY must be a number of seconds, got {value!r}" in result.stderr
+        assert "NEXUS_PROGRESS_DELAY must be a number of seconds from 0 to 86,400" in result.stderr
+        assert f"got {value!r}" in result.stderr

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError, UsageError
+from . import settings
+from .errors import StoreError
 from .files import is_sqlite_database, kind_of
 
 if TYPE_CHECKING:
@@ -174,18 +175,10 @@ def prepare(location: StoreLocation, *, create: bool) -> None:
 
 def lock_timeout() -> float:
     """Seconds a writer waits for another one (NEXUS_LOCK_TIMEOUT, default 30)."""
-    text = os.environ.get("NEXUS_LOCK_TIMEOUT", "")
-    if not text:
-        return DEFAULT_LOCK_TIMEOUT_S
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 24 * 3600:
-        raise UsageError(
-            f"NEXUS_LOCK_TIMEOUT must be a number of seconds (0 to 86400), got {text!r}"
-        )
-    return seconds
+    return settings.number(
+        "NEXUS_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, read=float, low=0.0, high=86400.0,
+        means="a number of seconds",
+    )  # fmt: skip
 
 
 def _use_wal(cursor: Any, timeout: float) -> None:

@@ -42,7 +42,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import FileError, RecordError, UsageError
+from . import settings
+from .errors import FileError, RecordError
 
 DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB; override with NEXUS_MAX_FILE_BYTES
 READ_CHUNK = 1 << 20
@@ -68,19 +69,10 @@ _KIND = {
 
 
 def max_file_bytes() -> int:
-    text = os.environ.get("NEXUS_MAX_FILE_BYTES", "")
-    if not text:
-        return DEFAULT_MAX_FILE_BYTES
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 1:
-        raise UsageError(
-            f"NEXUS_MAX_FILE_BYTES must be a whole number of bytes, got {text!r}",
-            hint=f"Unset it for the default ({DEFAULT_MAX_FILE_BYTES:,} bytes).",
-        )
-    return value
+    return settings.number(
+        "NEXUS_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, read=int, low=1, high=1 << 50,
+        means="a whole number of bytes",
+    )  # fmt: skip
 
 
 def kind_of(mode: int) -> str:

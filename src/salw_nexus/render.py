@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import UsageError
+from . import settings
 from .records import CSV_LIST_SEPARATOR, Progress, csv_cell, indented_json, officials_text
 from .terminal import displayable, is_utf
 from .text import for_people, spreadsheet_cell
@@ -97,16 +96,10 @@ PROGRESS_DELAY_S = 1.0
 
 def progress_delay() -> float:
     """Seconds before a bar is shown (NEXUS_PROGRESS_DELAY); a bad value is a usage error."""
-    text = os.environ.get("NEXUS_PROGRESS_DELAY", "")
-    if not text:
-        return PROGRESS_DELAY_S
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise UsageError(f"NEXUS_PROGRESS_DELAY must be a number of seconds, got {text!r}")
-    return seconds
+    return settings.number(
+        "NEXUS_PROGRESS_DELAY", PROGRESS_DELAY_S, read=float, low=0.0, high=86400.0,
+        means="a number of seconds",
+    )  # fmt: skip
 
 
 class ProgressBar:
