@@ -36,15 +36,12 @@ def russian_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-COMMANDS = [
+COMMANDS = [  # the commands that failed in such locales: on ≥, –, → and Cyrillic
     (["summary"], "≥36"),
     (["handovers", "-c", "TM"], CYRILLIC),
-    (["handovers", "-f", "csv"], CYRILLIC),
-    (["trainings", "-f", "markdown"], "→"),
+    (["handovers", "-f", "csv"], CYRILLIC),  # which used to write its header, then fail
     (["show", "tm-ru"], "Ноутбук"),
     (["report", "-q", "2025-Q2"], CYRILLIC),
-    (["export", "-f", "yaml"], CYRILLIC),
-    (["export", "-f", "json"], CYRILLIC),
 ]
 
 
