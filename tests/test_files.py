@@ -335,6 +335,10 @@ def test_very_long_file_names_fit_their_temporary_names(loaded: Run, tmp_path: P
     long_name = "b" * 240 + ".yaml"  # a temporary name made by adding to it would not fit
     assert loaded("export", "-o", str(tmp_path / long_name)).exit_code == 0
     assert (tmp_path / long_name).read_text(encoding="utf-8").startswith("version: 1")
+
+
+@sqlite_only
+def test_very_long_backup_names_fit_their_temporary_names(loaded: Run, tmp_path: Path) -> None:
     backup = loaded("db", "backup", str(tmp_path / ("c" * 250 + ".db")))
     assert backup.exit_code == 0, backup.stderr
 

@@ -13,14 +13,16 @@ Writing (``write_files``, ``replacing``), for ``export -o``, ``report -o`` and
 - a regular file is written beside the target under a recognisable temporary name
   (``.NAME.nexus-tmp-PID``), flushed to disk, then renamed over it in one step, so that a
   crash, a kill or a full disk leaves the old file whole. Several files (``export --format
-  csv``) are all written first and only then renamed, so a failure leaves the old set;
+  csv``) are all written first and only then renamed; if a rename fails part-way (a file
+  held open on Windows), the files already replaced are put back: the old set stays;
 - an existing target keeps its permission bits (and, for root, its owner); a new one gets
   the umask's;
 - a symbolic link is followed: the file it points to is replaced, the link kept;
 - a FIFO or a character device (``/dev/null``, ``/dev/stdout``) is written through, never
-  renamed over (as root that would replace the system's ``/dev/null``);
+  renamed over (as root that would replace the system's ``/dev/null``); a block device or
+  a socket is refused;
 - temporary files that a killed nexus left beside the target are removed on the next
-  write to it (those of a process still running are left alone).
+  write to it: only names nexus makes, of processes that are gone, never the store's.
 
 Why not a library: atomic-write packages (``atomicwrites`` is archived) replace the path
 they are given, which is wrong for a link, a FIFO or a device, and know nothing of the store.
