@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
@@ -41,6 +41,7 @@ HOSTILE_TEXT = [
     "\x1b[2J", "\x1b]0;pwned\x07", "\u202eevil", "\u2066x\u2069", "a\x00b", "a\tb", "a\nb",
     "a\r\nb", "\x7f", "\x9b", "\u2028", "x" * 2001, "Ratio 1:20", "Laptop:abc", "Note::",
     "2025-02-30", "9999-12-31", "0001-01-01", "2025/01/01", "Tajikstan", "Russia", "EU", "SU",
+    "\ud800", "a\udfffb", "\udcd0\udc9a",  # unpaired surrogates: JSON can carry them
 ]  # fmt: skip
 FINE_TEXT = [
     "Министерство внутренних дел", "МВД", "intérieur", "Ministry of Internal Affairs",
@@ -50,9 +51,11 @@ FINE_TEXT = [
 COUNTRIES = ["KZ", "KGZ", "Kyrgyzstan", "Tajikistan", "UZ", "TM", "kz", "AF", "Soviet Union", "XX"]
 
 
-def often(good: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """``good`` nine times in ten, ``other`` the tenth: deep enough to reach the store."""
-    return st.integers(0, 9).flatmap(lambda n: other if n == 0 else good)
+def often(
+    good: st.SearchStrategy[Any], other: st.SearchStrategy[Any], *, out_of: int = 10
+) -> st.SearchStrategy[Any]:
+    """``good`` but once in ``out_of`` times, ``other`` then: deep enough to reach the store."""
+    return st.integers(1, out_of).flatmap(lambda n: other if n == 1 else good)
 
 
 def fine_text() -> st.SearchStrategy[str]:
@@ -95,7 +98,9 @@ def record(fields: dict[str, st.SearchStrategy[Any]], names: list[str]) -> st.Se
 
     @st.composite
     def build(draw: st.DrawFn) -> Any:
-        data = {name: draw(often(strategy, value())) for name, strategy in fields.items()}
+        data = {
+            name: draw(often(strategy, value(), out_of=20)) for name, strategy in fields.items()
+        }
         if draw(st.integers(0, 5)) == 0:
             data[draw(st.sampled_from([*names, "femal", "agencys"]))] = draw(value())
         if draw(st.integers(0, 5)) == 0:
@@ -105,9 +110,16 @@ def record(fields: dict[str, st.SearchStrategy[Any]], names: list[str]) -> st.Se
     return often(build(), value())
 
 
-DAYS = st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2026, 12, 31))
+# Now and then a value at or past an edge: a year that dates cannot step beyond, a count
+# past 64 bits.
+DAYS = often(
+    st.dates(min_value=dt.date(2019, 1, 1), max_value=dt.date(2026, 12, 31)),
+    st.sampled_from([dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(1989, 12, 31)]),
+    out_of=25,
+)
+EDGE_COUNTS = [2**63 - 1, 2**63, 10**30, 1_000_001, -1]
 IDS = often(st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,4}){0,2}", fullmatch=True), text())
-COUNTS = st.integers(min_value=0, max_value=40)
+COUNTS = often(st.integers(min_value=0, max_value=40), st.sampled_from(EDGE_COUNTS), out_of=25)
 NAMES = st.lists(text(), max_size=3)
 ITEM = record(
     {"name": text(), "quantity": st.none() | COUNTS, "value_usd": st.none() | st.floats(0, 1e6)},
@@ -140,7 +152,7 @@ def document(draw: st.DrawFn) -> Any:
         ("deliveries", DELIVERY),
     ):
         if draw(st.booleans()):
-            doc[kind] = draw(often(st.lists(strategy, max_size=4), value()))
+            doc[kind] = draw(often(st.lists(strategy, max_size=3), value()))
     if draw(st.integers(0, 9)) == 0:
         doc[draw(text())] = draw(value())
     return draw(often(st.just(doc), value()))
@@ -200,6 +212,20 @@ def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return store
 
 
+def _training_json(**fields: Any) -> tuple[str, bytes]:
+    record = {"id": "t-1", "title": "T", "country": "KZ", "start": "2025-01-01",
+              "end": "2025-01-01", **fields}  # fmt: skip
+    return ".json", json.dumps({"version": 1, "trainings": [record]}).encode()
+
+
+# Beside the generated files, the kinds of file that once got past check or broke load.
+@example(file=_training_json(participants=2**63))
+@example(file=_training_json(female=10**30))
+@example(file=_training_json(city="Bishkek\ud800"))
+@example(file=_training_json(start="9999-12-31", end="9999-12-31"))
+@example(file=_training_json(title="clear\x1b[2J\u202e"))
+@example(file=_training_json(agencies=["Supreme Court", "supreme court"]))
+@example(file=(".yaml", b"version: 1\ntrainings:\n  - {id: t, participants: 0012}\n"))
 @settings(max_examples=EXAMPLES)
 @given(record_file())
 def test_any_record_file(
@@ -227,6 +253,7 @@ def test_any_record_file(
 FLAG_VALUES = st.one_of(
     text(),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.sampled_from([str(n) for n in EDGE_COUNTS]),
     DAYS.map(str),
     st.sampled_from(COUNTRIES),
 )
@@ -267,6 +294,16 @@ def command_line(draw: st.DrawFn) -> list[str]:
     return args
 
 
+ADD_TRAINING = ["add-training", "--no-input", "--title", "T", "--country", "KZ"]
+ADD_DELIVERY = ["add-delivery", "--no-input", "--date", "2025-01-01", "--country", "KZ",
+                "--agency", "MIA"]  # fmt: skip
+
+
+@example(args=[*ADD_TRAINING, "--start", "2025-01-01", "--end", "2025-01-01",
+               "--participants", str(10**30)])  # fmt: skip
+@example(args=[*ADD_TRAINING, "--start", "9999-12-31", "--end", "9999-12-31"])
+@example(args=[*ADD_DELIVERY, "--item", f"Laptop:{10**22}"])
+@example(args=[*ADD_DELIVERY, "--item", "Laptop", "--unit", "\x1b]0;pwned\x07"])
 @settings(max_examples=EXAMPLES)
 @given(command_line())
 def test_any_options(fuzz_store: Store, args: list[str]) -> None:
