@@ -257,6 +257,16 @@ needs_read_only_mount = pytest.mark.skipif(
 )
 
 
+@pytest.fixture
+def store_of_its_own(tmp_path: Path) -> Path:
+    """A SQLite store holding the seed, alone in a folder (one to mount read-only)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    store = folder / "ro.db"
+    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+    return store
+
+
 def on_read_only_disk(
     folder: Path, commands: Sequence[Sequence[str]], env: dict[str, str]
 ) -> list[subprocess.CompletedProcess[str]]:

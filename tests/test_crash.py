@@ -98,11 +98,8 @@ def test_disk_full_gives_a_clear_error_and_loses_nothing(tmp_path: Path) -> None
 
 @sqlite_only
 @needs_read_only_mount
-def test_read_only_store_gives_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    store = folder / "ro.db"
-    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+def test_read_only_store_gives_a_clear_error_and_loses_nothing(store_of_its_own: Path) -> None:
+    store, folder = store_of_its_own, store_of_its_own.parent
     before = snapshot(store)
     (result,) = on_read_only_disk(
         folder,

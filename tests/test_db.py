@@ -440,11 +440,8 @@ def test_a_bad_lock_timeout_is_a_usage_error(loaded: Run, monkeypatch: pytest.Mo
 
 @sqlite_only
 @needs_read_only_mount
-def test_a_store_on_a_read_only_disk_can_be_read(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    store = folder / "ro.db"
-    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+def test_a_store_on_a_read_only_disk_can_be_read(store_of_its_own: Path) -> None:
+    store, folder = store_of_its_own, store_of_its_own.parent
     summary, listing, shown, exported = on_read_only_disk(
         folder,
         [["summary", "-f", "json"], ["handovers", "-c", "TJ", "-f", "json"],
@@ -461,11 +458,8 @@ def test_a_store_on_a_read_only_disk_can_be_read(tmp_path: Path) -> None:
 
 @sqlite_only
 @needs_read_only_mount
-def test_a_read_only_store_with_changes_still_in_its_wal_says_so(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    store = folder / "ro.db"
-    assert run_process("load", env={"NEXUS_DB": str(store)}).returncode == 0
+def test_a_read_only_store_with_changes_still_in_its_wal_says_so(store_of_its_own: Path) -> None:
+    store, folder = store_of_its_own, store_of_its_own.parent
     keeper = sqlite3.connect(store)  # open, so the change stays in the -wal file
     keeper.execute("PRAGMA wal_autocheckpoint = 0")
     keeper.execute("UPDATE project SET notes = 'changed'")

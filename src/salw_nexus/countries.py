@@ -89,21 +89,17 @@ def to_alpha2(text: str) -> str:
     raise UnknownCountry(_unknown(text, cleaned)) from None
 
 
-class _Budget:
-    """How many more unknown countries get a search for what they may stand for (~15 ms
-    each): a hostile file naming a million different ones must not take hours. An error
-    shows its first twenty problems anyway."""
-
-    left = 200
+# Unknown countries that get a search for what they may stand for (~15 ms each): a hostile
+# file naming a million different ones must not take hours. An error shows twenty anyway.
+SEARCHED = 200
 
 
 @cache  # the same words for the same text, however often it comes
 def _unknown(text: str, cleaned: str) -> str:
     """Why ``text`` is not a country, and what to write instead."""
     plain = f"unknown country {text!r}; use an ISO 3166-1 code (KZ, KGZ) or an English name"
-    if _Budget.left <= 0:
+    if _unknown.cache_info().currsize >= SEARCHED:  # the texts explained so far
         return plain
-    _Budget.left -= 1
     former = _former(cleaned)
     if former:
         return f"{text!r} is a former country ({former}); give the country of today"

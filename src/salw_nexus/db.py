@@ -244,20 +244,19 @@ def _wal_changes(location: StoreLocation) -> bool:
     return wal.exists() and wal.stat().st_size > 0
 
 
-def _writer(location: StoreLocation) -> Any:
-    """A connect function opening (or creating) the SQLite file for writing.
-
-    By URI, as readers do: a path holding ``?``, ``#`` or ``%`` must not be read as part of
-    a URL (``q?x.db`` once opened a database ``q``)."""
+def _open(path: Path, query: str) -> Any:
+    """A sqlite3 connection to ``path`` by URI: a path holding ``?``, ``#`` or ``%`` must
+    not be read as part of a URL (``q?x.db`` once opened a database ``q``)."""
     import sqlite3
 
-    assert location.path is not None
-    uri = sqlite_uri(location.path, "mode=rwc")
+    return sqlite3.connect(sqlite_uri(path, query), uri=True, check_same_thread=False)
 
-    def connect() -> Any:
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
-    return connect
+def _writer(location: StoreLocation) -> Any:
+    """A connect function opening (or creating) the SQLite file for writing."""
+    path = location.path
+    assert path is not None
+    return lambda: _open(path, "mode=rwc")
 
 
 def _reader(location: StoreLocation) -> Any:
@@ -279,7 +278,7 @@ def _reader(location: StoreLocation) -> Any:
     query = "mode=ro&immutable=1" if mount_read_only else "mode=ro"
 
     def connect() -> Any:
-        connection = sqlite3.connect(sqlite_uri(path, query), uri=True, check_same_thread=False)
+        connection = _open(path, query)
         if mount_read_only is not None:
             return connection
         try:
@@ -288,8 +287,7 @@ def _reader(location: StoreLocation) -> Any:
             connection.close()
             if os.access(path.parent, os.W_OK) or _wal_changes(location):
                 raise
-            uri = sqlite_uri(path, "mode=ro&immutable=1")
-            return sqlite3.connect(uri, uri=True, check_same_thread=False)
+            return _open(path, "mode=ro&immutable=1")
         return connection
 
     return connect
@@ -582,6 +580,20 @@ def is_damage(message: str) -> bool:
     return "malformed" in message or "not a database" in message
 
 
+def _damage_found(connection: Any, pragma: str) -> list[str]:
+    """What SQLite's ``quick_check`` or ``integrity_check`` finds wrong (nothing: [])
+    through a sqlite3 connection; a file too damaged for the check to run is one finding."""
+    import sqlite3
+
+    try:
+        found = [row[0] for row in connection.execute(f"PRAGMA {pragma}")]
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(str(exc)):
+            raise
+        found = [str(exc)]
+    return [] if found == ["ok"] else found
+
+
 def _damaged(
     location: StoreLocation, detail: str, *, outcome: str = "; nothing was written"
 ) -> StoreError:
@@ -706,16 +718,16 @@ def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Pat
             copy = sqlite3.connect(partial)
             try:
                 source.backup(copy)
-                found = [row[0] for row in copy.execute("PRAGMA quick_check(3)")]
+                found = _damage_found(copy, "quick_check(3)")
             finally:
                 copy.close()
         except sqlite3.DatabaseError as exc:
             if not is_damage(str(exc)):  # the copy's: its disk, its directory
                 raise write_failure(chosen.given, OSError(_errno_of(exc), str(exc))) from None
-            found = [str(exc)]
+            found = [str(exc)]  # the store's, read as it was copied
         finally:
             source.close()
-        if found != ["ok"]:
+        if found:
             raise _damaged(location, f" ({found[0]})", outcome="; no backup was written")
     return chosen.given
 
@@ -727,8 +739,6 @@ def _errno_of(exc: Exception) -> int:
 
 def integrity_check(location: StoreLocation) -> None:
     """SQLite's full integrity_check of the store (read-only); StoreError naming the damage."""
-    import sqlite3
-
     if location.path is None:
         raise StoreError(
             f"nexus db check checks SQLite stores; {location.label} is a server database",
@@ -738,14 +748,10 @@ def integrity_check(location: StoreLocation) -> None:
     with translated(location):
         connection = _reader(location)()
         try:
-            found = [row[0] for row in connection.execute("PRAGMA integrity_check(20)")]
-        except sqlite3.DatabaseError as exc:
-            if not is_damage(str(exc)):
-                raise
-            found = [str(exc)]  # too damaged for the check to run through
+            found = _damage_found(connection, "integrity_check(20)")
         finally:
             connection.close()
-    if found != ["ok"]:
+    if found:
         raise _damaged(location, ": " + "; ".join(found), outcome="")
 
 

@@ -292,9 +292,8 @@ STALE_AFTER_S = 600
 def _stale(path: str, pid: int) -> bool:
     """Whether a temporary file was left by a nexus that is gone (never a live writer's)."""
     if pid == os.getpid():
-        return (
-            True  # left by an earlier process that had this process id: this one is not writing it
-        )
+        # Left by an earlier process that had this process id: this one is not writing it.
+        return True
     if sys.platform == "win32":  # no portable test of a process id there (os.kill ends it)
         try:
             return time.time() - os.stat(path).st_mtime > STALE_AFTER_S
@@ -425,8 +424,8 @@ def write_files(contents: Mapping[Target, str | Iterable[str]]) -> None:
     renamed into place; if a rename fails part-way (a file held open by Excel on Windows),
     the files already replaced are put back, so every old file stays as it was."""
     written: dict[Target, Path] = {}
-    kept: list[Path | None] = []
-    done: list[tuple[Target, Path | None]] = []
+    kept: list[Path | None] = []  # second names of the old files, to put them back
+    done: list[tuple[Target, Path | None]] = []  # renamed into place, with its old file's
     current: Target | None = None
     try:
         for chosen, pieces in contents.items():

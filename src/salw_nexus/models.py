@@ -18,7 +18,7 @@ Decisions not spelt out in DESIGN §1 (also in the README):
   (compared as ``--agency`` searches, case, Unicode form and runs of spaces aside).
 - Projects also take an optional ``source`` and ``notes``, like the other records.
 
-Records read back from the store are built with ``trusted()``, without validation: the
+Records read back from the store are built with ``trusted_*()``, without validation: the
 store holds what was validated when it was written, and a store written before a rule was
 added must still export, so that the file can be corrected and loaded again.
 """

@@ -214,6 +214,9 @@ class Grid:
     styles: list[str] = field(default_factory=list)  # "", "group", "subtotal" or "total"
     breaks: set[int] = field(default_factory=set)  # a section ends after these rows
 
+    def __post_init__(self) -> None:
+        self.title = for_people(self.title)
+
     def add(self, row: Sequence[str], style: str = "") -> None:
         self.rows.append([for_people(cell) for cell in row])
         self.styles.append(style)
@@ -224,7 +227,7 @@ class Grid:
             return self
         fit = partial(displayable, encoding=encoding)
         return Grid(
-            title=fit(for_people(self.title)),
+            title=fit(self.title),
             headers=[fit(h) for h in self.headers],
             right=self.right,
             nowrap=self.nowrap,
@@ -452,7 +455,7 @@ def _markdown(grid: Grid) -> str:
             else (f"*{text}*" if text and style == "subtotal" else text)
         )
 
-    lines = [f"### {for_people(grid.title)}", ""]
+    lines = [f"### {grid.title}", ""]
     lines.append("| " + " | ".join(grid.headers) + " |")
     lines.append(
         "|" + "|".join("---:" if i in grid.right else "---" for i in range(len(grid.headers))) + "|"
