@@ -26,8 +26,8 @@ demo: install
 	$(BIN)/nexus summary --fiscal-year-start 4 --chart
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: install
 	$(BIN)/mypy

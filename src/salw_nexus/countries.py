@@ -179,3 +179,22 @@ def name_of(alpha2: str) -> str:
     if country is None:
         return alpha2
     return str(getattr(country, "common_name", None) or country.name)
+
+
+def complete(incomplete: str) -> list[tuple[str, str]]:
+    """Completions of a country being typed: (ISO code, name) and (name, code) pairs
+    that extend it, in the form being typed (``kg`` completes to ``kg``), at most 50."""
+    import pycountry
+
+    # Offer the form being typed: shells keep only candidates that extend the word.
+    prefix = incomplete.casefold()
+    lower = incomplete.islower()
+    matches = [
+        (c.alpha_2.lower() if lower else c.alpha_2, c.name)
+        for c in pycountry.countries
+        if c.alpha_2.casefold().startswith(prefix)
+    ]
+    matches += [
+        (c.name, c.alpha_2) for c in pycountry.countries if c.name.casefold().startswith(prefix)
+    ]
+    return sorted(matches)[:50]

@@ -26,18 +26,19 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from . import settings
-from .errors import StoreError
+from .errors import StoreError, option
+from .failures import damaged, translated
 from .files import is_sqlite_database, kind_of
+from .settings import DEFAULT_LOCK_TIMEOUT_S, lock_timeout
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT_S"]  # the default of NEXUS_LOCK_TIMEOUT, for the tests
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -45,12 +46,9 @@ if TYPE_CHECKING:
 
 APP_NAME = "salw-nexus"
 DEFAULT_FILE = "nexus.db"
-DEFAULT_LOCK_TIMEOUT_S = 30.0  # NEXUS_LOCK_TIMEOUT: how long a writer waits for another
 # SQLite's quick_check reads the whole file (~0.16 s for 70 MB here): it runs before a
 # write only where that stays cheap; larger stores rely on the "malformed" errors.
 QUICK_CHECK_BYTES = 64 << 20
-# Free space below which a "disk I/O error" on a write is taken to be a full disk.
-NEARLY_FULL_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def locate(db: str | None) -> StoreLocation:
 def _in_memory(db: str) -> StoreError:
     return StoreError(
         f"refusing the in-memory store {db!r}: everything recorded would be lost at exit",
-        hint="Give a file path with --db (or NEXUS_DB).",
+        hint=f"Give a file path with {option('db')} (or NEXUS_DB).",
     )
 
 
@@ -112,7 +110,7 @@ def _url_location(url: str) -> StoreLocation:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise StoreError(f"--db: {url!r} is not a database URL or a path") from None
+        raise StoreError(f"{option('db')}: {url!r} is not a database URL or a path") from None
     label = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
@@ -125,7 +123,7 @@ def _sqlite_location(path: Path, *, default: bool = False) -> StoreLocation:
     if not default and not path.parent.is_dir():
         raise StoreError(
             f"cannot open store {path}: the directory {path.parent} does not exist",
-            hint="Create the directory first, or give another --db path.",
+            hint=f"Create the directory first, or give another {option('db')} path.",
         )
     if path.exists() and not path.is_file():  # a FIFO would block every reader forever
         raise StoreError(f"cannot open store {path}: it is {kind_of(path.stat().st_mode)}")
@@ -135,7 +133,7 @@ def _sqlite_location(path: Path, *, default: bool = False) -> StoreLocation:
         if not is_sqlite_database(path):
             raise StoreError(
                 f"cannot open store {path}: the file is not a SQLite database",
-                hint="Point --db at a nexus store, or at a path that does not exist yet.",
+                hint=f"Point {option('db')} at a nexus store, or at a path that does not exist yet.",
             )
     return StoreLocation(url=f"sqlite:///{path}", label=str(path), path=path, default=default)
 
@@ -144,7 +142,7 @@ def _missing(location: StoreLocation) -> EmptyStore:
     return EmptyStore(
         f"no store at {location.label}",
         hint="`nexus load` creates it with the seed records (`nexus add-training` with "
-        "one); if the records are elsewhere, check --db and NEXUS_DB.",
+        f"one); if the records are elsewhere, check {option('db')} and NEXUS_DB.",
     )
 
 
@@ -169,16 +167,8 @@ def prepare(location: StoreLocation, *, create: bool) -> None:
         except OSError as exc:
             raise StoreError(
                 f"cannot create the store's directory {path.parent}: {exc.strerror}",
-                hint="Give a store you can write with --db PATH (or NEXUS_DB).",
+                hint=f"Give a store you can write with {option('db')} PATH (or NEXUS_DB).",
             ) from None
-
-
-def lock_timeout() -> float:
-    """Seconds a writer waits for another one (NEXUS_LOCK_TIMEOUT, default 30)."""
-    return settings.number(
-        "NEXUS_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, read=float, low=0.0, high=86400.0,
-        means="a number of seconds",
-    )  # fmt: skip
 
 
 def _use_wal(cursor: Any, timeout: float) -> None:
@@ -293,6 +283,11 @@ def _reader(location: StoreLocation) -> Any:
     return connect
 
 
+def reader_connection(location: StoreLocation) -> Any:
+    """A read-only sqlite3 connection to the store's file (see ``_reader``)."""
+    return _reader(location)()
+
+
 def _unread_changes(location: StoreLocation) -> StoreError:
     return StoreError(
         f"store {location.label} is on a read-only disk with changes still in {location.label}-wal",
@@ -404,7 +399,7 @@ def _refuse_foreign(connection: Any, location: StoreLocation) -> None:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         raise StoreError(
             f"{location.label} is not a nexus store: it holds another program's tables ({shown})",
-            hint="nexus will not add its tables to it; give a store of its own with --db.",
+            hint=f"nexus will not add its tables to it; give a store of its own with {option('db')}.",
         )
 
 
@@ -459,6 +454,24 @@ def upgrade(location: StoreLocation) -> tuple[str | None, str]:
         engine.dispose()
 
 
+def revision_status(location: StoreLocation) -> tuple[str | None, str]:
+    """The store's schema revision (None: empty), and what that means for this program."""
+    prepare(location, create=False)
+    engine = make_engine(location)
+    try:
+        with translated(location), engine.connect() as connection:
+            revision = stored_revision(connection)
+    finally:
+        engine.dispose()
+    if revision is None:
+        return None, "empty: a command that writes creates it at the current revision"
+    if revision == HEAD:
+        return revision, "up to date"
+    if revision in REVISIONS:
+        return revision, f"needs `nexus db upgrade` to {HEAD}"
+    return revision, f"newer than this nexus ({HEAD})"
+
+
 def _has_version_table(connection: Any) -> bool:
     from sqlalchemy import inspect
 
@@ -509,7 +522,7 @@ def quick_check(connection: Any, location: StoreLocation) -> None:
         return
     found = [row[0] for row in connection.execute(text("PRAGMA quick_check(3)"))]
     if found != ["ok"]:
-        raise _damaged(location, f" ({found[0]})")
+        raise damaged(location, f" ({found[0]})")
 
 
 @contextmanager
@@ -570,192 +583,3 @@ def scratch_scope() -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
-
-
-# --- failures, in words -------------------------------------------------------------------
-
-
-def is_damage(message: str) -> bool:
-    """Whether SQLite's words for a failure say the file itself is damaged."""
-    return "malformed" in message or "not a database" in message
-
-
-def _damage_found(connection: Any, pragma: str) -> list[str]:
-    """What SQLite's ``quick_check`` or ``integrity_check`` finds wrong (nothing: [])
-    through a sqlite3 connection; a file too damaged for the check to run is one finding."""
-    import sqlite3
-
-    try:
-        found = [row[0] for row in connection.execute(f"PRAGMA {pragma}")]
-    except sqlite3.DatabaseError as exc:
-        if not is_damage(str(exc)):
-            raise
-        found = [str(exc)]
-    return [] if found == ["ok"] else found
-
-
-def _damaged(
-    location: StoreLocation, detail: str, *, outcome: str = "; nothing was written"
-) -> StoreError:
-    return StoreError(
-        f"store {location.label} is damaged{detail}{outcome}",
-        hint="Restore it from a backup (`nexus db backup FILE` makes them). What can still be "
-        "read can be saved as a record file: nexus export -o rescued.yaml",
-    )
-
-
-def _busy(location: StoreLocation) -> StoreError:
-    return StoreError(
-        f"store {location.label} is busy: another process has held its write lock for "
-        f"{lock_timeout():g} s; nothing was written",
-        hint="Another nexus (or program) is writing to it, or is stuck: let it finish, or "
-        "stop it, then run the command again. NEXUS_LOCK_TIMEOUT=SECONDS waits longer.",
-    )
-
-
-def _full(location: StoreLocation) -> StoreError:
-    where = location.path.parent if location.path else location.label
-    return StoreError(
-        f"the disk holding {location.label} is full; nothing was written",
-        hint=f"Free some space on the disk of {where} (the store grows beside itself while "
-        "it writes) and run the command again.",
-    )
-
-
-def _read_only(location: StoreLocation, exc: Exception) -> StoreError:
-    return StoreError(
-        f"store {location.label} is read-only: {describe(exc)}",
-        hint="SQLite writes beside the store (its -wal and -shm files): make the file "
-        "and its directory writable, or copy the store somewhere that is.",
-    )
-
-
-def _nearly_full(location: StoreLocation) -> bool:
-    if location.path is None:
-        return False
-    try:
-        return shutil.disk_usage(location.path.parent).free < NEARLY_FULL_BYTES
-    except OSError:
-        return False
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and the exceptions it was raised from or while handling.
-
-    A full disk makes SQLite roll the whole transaction back itself; SQLAlchemy's release
-    of its savepoint then fails with "no such savepoint", which would hide the cause.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _failure(location: StoreLocation, exc: BaseException) -> StoreError | None:
-    """The StoreError a database failure stands for, when it is one of the named ones."""
-    for cause in _causes(exc):
-        text = describe(cause).lower()
-        if "disk is full" in text or "disk full" in text:
-            return _full(location)
-        if is_damage(text):
-            return _damaged(location, f" ({describe(cause)})")
-        if "database is locked" in text or "lock timeout" in text:
-            return _busy(location)
-        if "disk i/o error" in text and _nearly_full(location):
-            return _full(location)
-    return None
-
-
-@contextmanager
-def translated(location: StoreLocation) -> Iterator[None]:
-    """Database failures become one StoreError line naming the store (password hidden)."""
-    import sqlite3
-
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        yield
-    except (DBAPIError, sqlite3.Error) as exc:
-        named = _failure(location, exc)
-        if named is not None:
-            raise named from exc
-        path = location.path
-        if path is not None and not (
-            os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-        ):
-            raise _read_only(location, exc) from exc
-        if "readonly" in describe(exc).lower() or "read-only" in describe(exc).lower():
-            raise _read_only(location, exc) from exc
-        raise StoreError(f"store {location.label}: {describe(exc)}") from exc
-
-
-def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Path:
-    """A consistent copy of a live SQLite store, through SQLite's online backup API.
-
-    Never a file copy: with WAL, committed rows may still be in the -wal file. The copy is
-    written beside the target, checked (``quick_check``) and only then put in its place, so
-    a failed backup leaves no half file and never replaces the last good one with a damaged
-    copy. An existing target is replaced only with ``force``; never the store itself.
-    Failures of the store are named as the store's, those of the copy as the target's.
-    """
-    import sqlite3
-
-    from .files import replacing, write_failure
-    from .files import target as output_target
-
-    if location.path is None:
-        raise StoreError(
-            f"nexus db backup copies SQLite stores; {location.label} is a server database",
-            hint="Back up PostgreSQL with its own tool: pg_dump --format=custom DBNAME > FILE",
-        )
-    prepare(location, create=False)
-    chosen = output_target(target, protected=location.files, overwrite=force, text_output=False)
-    with translated(location), replacing(chosen, overwrite=force) as partial:
-        source = _reader(location)()
-        try:
-            copy = sqlite3.connect(partial)
-            try:
-                source.backup(copy)
-                found = _damage_found(copy, "quick_check(3)")
-            finally:
-                copy.close()
-        except sqlite3.DatabaseError as exc:
-            if not is_damage(str(exc)):  # the copy's: its disk, its directory
-                raise write_failure(chosen.given, OSError(_errno_of(exc), str(exc))) from None
-            found = [str(exc)]  # the store's, read as it was copied
-        finally:
-            source.close()
-        if found:
-            raise _damaged(location, f" ({found[0]})", outcome="; no backup was written")
-    return chosen.given
-
-
-def _errno_of(exc: Exception) -> int:
-    """The errno a SQLite failure stands for, as far as write_failure needs to know."""
-    return errno.ENOSPC if "full" in str(exc) else errno.EIO
-
-
-def integrity_check(location: StoreLocation) -> None:
-    """SQLite's full integrity_check of the store (read-only); StoreError naming the damage."""
-    if location.path is None:
-        raise StoreError(
-            f"nexus db check checks SQLite stores; {location.label} is a server database",
-            hint="PostgreSQL checks its own pages; see its amcheck extension.",
-        )
-    prepare(location, create=False)
-    with translated(location):
-        connection = _reader(location)()
-        try:
-            found = _damage_found(connection, "integrity_check(20)")
-        finally:
-            connection.close()
-    if found:
-        raise _damaged(location, ": " + "; ".join(found), outcome="")
-
-
-def describe(exc: BaseException) -> str:
-    """The database's own words for a failure, without SQL or parameters."""
-    original = getattr(exc, "orig", None) or exc
-    return str(original).splitlines()[0] if str(original) else type(original).__name__

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from .bounds import EARLIEST
 from .countries import name_of
-from .errors import NotFoundError, UsageError
+from .errors import NotFoundError, UsageError, option
+from .kinds import DELIVERIES, TRAININGS
 from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
 from .reports import (
     DELIVERY,
@@ -41,9 +42,8 @@ from .reports import (
     TrainingRow,
     list_handovers,
     list_trainings,
-    participants_uncertain,
-    quarterly_summary,
 )
+from .summary import participants_uncertain, quarterly_summary
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -152,7 +152,7 @@ def _figures(
     trainings = (
         select(
             t.country,
-            func.count().label("trainings"),
+            func.count().label(TRAININGS.plural),
             func.sum(days).label("training_days"),
             func.sum(known).label("participants"),
             func.sum(func.coalesce(t.female, 0)).label("female"),
@@ -182,7 +182,7 @@ def _figures(
     deliveries = (
         select(
             d.country,
-            func.count().label("deliveries"),
+            func.count().label(DELIVERIES.plural),
             func.coalesce(func.sum(items.c.lines), 0).label("item_lines"),
             func.coalesce(func.sum(items.c.units), 0).label("units"),
             func.coalesce(func.max(items.c.unstated), 0).label("units_lower_bound"),
@@ -234,7 +234,7 @@ def _project(session: Session, project_id: str | None) -> dict[str, Any]:
             if project["id"] == project_id:
                 return dict(project)
         raise NotFoundError(
-            f"--project: no project has the id {project_id!r}",
+            f"{option('project')}: no project has the id {project_id!r}",
             hint="Projects in the store: " + (", ".join(p["id"] for p in projects) or "none"),
         )
     if len(projects) == 1:
@@ -245,7 +245,7 @@ def _project(session: Session, project_id: str | None) -> dict[str, Any]:
             hint="Load the records first: nexus load",
         )
     raise UsageError(
-        "the store holds several projects; choose one with --project",
+        f"the store holds several projects; choose one with {option('project')}",
         hint="Projects: " + ", ".join(p["id"] for p in projects),
     )
 
@@ -275,7 +275,7 @@ def _sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
 def donor_report(
     session: Session,
     *,
-    quarter: str | None = None,
+    quarter: Quarter | None = None,
     fiscal_start: int = 1,
     project: str | None = None,
     today: dt.date | None = None,
@@ -286,15 +286,9 @@ def donor_report(
     try:
         check_fiscal_start(fiscal_start)
     except ValueError as exc:
-        raise UsageError(f"--fiscal-year-start: {exc}") from None
+        raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
     today = today or dt.date.today()
-    if quarter is None:
-        chosen = last_complete_quarter(today)
-    else:
-        try:
-            chosen = Quarter.parse(quarter)
-        except ValueError as exc:
-            raise UsageError(f"--quarter: {exc}") from None
+    chosen = quarter or last_complete_quarter(today)
     stored = _project(session, project)
     project_id = str(stored["id"])
 

@@ -6,7 +6,8 @@ Domain modules never import typer; the CLI's error boundary (``cli.py``) turns a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 
 class NexusError(Exception):
@@ -61,3 +62,32 @@ class NotFoundError(NexusError):
 class FileError(NexusError):
     """A file cannot be written as asked (the store itself, a directory, an existing
     file without --force, a full disk); nothing was written."""
+
+
+# Marks an option's name in a message: domain code names the option (or the setting) a
+# value came from, the CLI spells it (``--db``) as it prints the message. A control
+# character, so that no text of a message's own can look like one.
+_OPTION_MARK = "\x1f"
+_OPTION_NAMED = re.compile(f"{_OPTION_MARK}([a-z][a-z0-9-]*){_OPTION_MARK}")
+
+
+def option(name: str) -> str:
+    """A reference to the option or setting ``name`` (``"db"``, ``"id"``) in a message."""
+    return f"{_OPTION_MARK}{name}{_OPTION_MARK}"
+
+
+def spell_options(text: str, spell: Callable[[str], str]) -> str:
+    """``text`` with every ``option()`` reference spelt by ``spell``."""
+    return _OPTION_NAMED.sub(lambda match: spell(match[1]), text)
+
+
+class DuplicateIdError(RecordError):
+    """A new record's id is taken by another record."""
+
+    def __init__(self, record_id: str, taken_by: str) -> None:
+        super().__init__(
+            [f"{option('id')}: a {taken_by} with the id {record_id!r} exists already"],
+            hint=f"Choose another {option('id')} (or leave it out to have one made), "
+            "or use `nexus edit`.",
+        )
+        self.record_id = record_id

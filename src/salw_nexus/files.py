@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
-from .errors import FileError, RecordError
+from .errors import FileError, RecordError, option
 
 DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB; override with NEXUS_MAX_FILE_BYTES
 READ_CHUNK = 1 << 20
@@ -217,7 +217,7 @@ def _same_file(real: Path, existing: os.stat_result | None, protected: Collectio
 def exists_already(given: Path) -> FileError:
     return FileError(
         f"{given}: exists already; nothing was written",
-        hint="Choose a new file name, or give --force to replace it.",
+        hint=f"Choose a new file name, or give {option('force')} to replace it.",
     )
 
 

@@ -39,7 +39,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic import BaseModel as _PydanticBase
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, Table, UniqueConstraint
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
@@ -274,6 +274,12 @@ def trusted_delivery(data: dict[str, Any]) -> DeliveryIn:
 
 
 # --- tables -----------------------------------------------------------------------------
+
+
+def table_of(model: Any) -> Table:
+    """The SQLAlchemy Core table of a table model (what the services query and write)."""
+    table: Table = model.__table__
+    return table
 
 
 def _utcnow() -> dt.datetime:

@@ -20,40 +20,28 @@ strictly as ISO, and a number with a leading zero is refused as ambiguous.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import difflib
-import gc
-import io
 import json
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .batches import Progress
 from .errors import RecordError
-from .text import item_text, spreadsheet_cell
+from .formatting import shortened, shown
+from .kinds import DATED, KINDS, PLURALS, PROJECTS, Kind, by_plural
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
-
-    from .files import Target
-    from .models import DeliveryIn, ProjectIn, TrainingIn
-
-KINDS = ("projects", "trainings", "deliveries")
-SINGULAR = {"projects": "project", "trainings": "training", "deliveries": "delivery"}
 # A record file is shallow (top > list > record > items > item); anything deeper is an error.
 MAX_DEPTH = 32
 PROGRESS_EVERY = 1000  # records between two progress reports
 CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 Loc = tuple[str | int, ...]
-# Told (done, total) as work advances; the CLI draws a progress bar with it.
-Progress = Callable[[int, int], None]
 M = TypeVar("M", bound="BaseModel")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,58 +64,21 @@ class Parsed(Generic[M]):
 
 @dataclass
 class RecordSet:
-    """The validated content of one record file."""
+    """The validated content of one record file (or of the store): records by kind."""
 
     source: str
-    projects: list[Parsed[ProjectIn]] = field(default_factory=list)
-    trainings: list[Parsed[TrainingIn]] = field(default_factory=list)
-    deliveries: list[Parsed[DeliveryIn]] = field(default_factory=list)
+    by_kind: dict[Kind, list[Parsed[Any]]] = field(
+        default_factory=lambda: {kind: [] for kind in KINDS}
+    )
 
-    def counts(self) -> dict[str, int]:
-        return {kind: len(getattr(self, kind)) for kind in KINDS}
+    def of(self, kind: Kind) -> list[Parsed[Any]]:
+        return self.by_kind[kind]
 
+    def counts(self) -> dict[Kind, int]:
+        return {kind: len(records) for kind, records in self.by_kind.items()}
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while records are read or written in bulk.
-
-    A load allocates millions of objects that live until it ends and form no cycles;
-    meanwhile CPython would keep scanning all of them (twice the time of parsing a file).
-    Afterwards the survivors are frozen (``gc.freeze``): the collector, back on, leaves
-    them alone instead of scanning them all once more.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.enable()
-
-
-@dataclass
-class Tally:
-    """Counts work done out of ``total``, telling ``progress`` (when there is one) each time."""
-
-    total: int
-    progress: Progress | None
-    done: int = 0
-
-    def add(self, amount: int) -> None:
-        self.done += amount
-        if self.progress:
-            self.progress(self.done, self.total)
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """``items`` in consecutive slices of ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _records_in(document: Mapping[str, Any]) -> int:
-    return sum(len(document.get(kind) or []) for kind in KINDS)
+    def __len__(self) -> int:
+        return sum(len(records) for records in self.by_kind.values())
 
 
 # --- walking YAML -----------------------------------------------------------------------
@@ -141,7 +92,7 @@ class AmbiguousNumber(str):
 class RawRecord:
     """One record before validation: plain values, and a way to find the line of a field."""
 
-    kind: str
+    kind: Kind
     index: int
     data: Any
     line: int
@@ -270,7 +221,7 @@ class _YamlWalker:
                 raise self.fail(key_line, f"duplicate key {shown(key)} (first at line {seen[key]})")
             seen[key] = key_line
             value_event = self.next_event()
-            if key not in KINDS:
+            if key not in PLURALS:
                 yield key, self.compose(value_event, (key,), {}, 1), key_line
                 continue
             if isinstance(value_event, yaml.ScalarEvent) and self.scalar(value_event) is None:
@@ -284,7 +235,13 @@ class _YamlWalker:
                 data = self.compose(item, (), lines, 2)
                 position = item.start_mark.index
                 yield RawRecord(
-                    key, index, data, line, _line_finder(lines, line), position, self.size
+                    by_plural(key),
+                    index,
+                    data,
+                    line,
+                    _line_finder(lines, line),
+                    position,
+                    self.size,
                 )
                 index += 1
         end = self.next_event()  # DocumentEnd
@@ -434,10 +391,10 @@ def _json_records(text: str, label: str) -> Iterator[RawRecord | tuple[str, Any,
             ]
         )
     locator = _JsonLocator(text)
-    total = sum(len(v) for k, v in document.items() if k in KINDS and isinstance(v, list))
+    total = sum(len(v) for k, v in document.items() if k in PLURALS and isinstance(v, list))
     done = 0
     for key, value in document.items():
-        if key not in KINDS:
+        if key not in PLURALS:
             yield key, value, locator.locate((key,))
             continue
         if value is None:
@@ -450,7 +407,7 @@ def _json_records(text: str, label: str) -> Iterator[RawRecord | tuple[str, Any,
                 return locator.locate((_key, _index, *loc))
 
             value[index] = None  # the validated record replaces it: hold one copy, not two
-            yield RawRecord(key, index, data, 0, locate, done, total)
+            yield RawRecord(by_plural(key), index, data, 0, locate, done, total)
             done += 1
 
 
@@ -469,17 +426,6 @@ _MESSAGES = {
     "float_type": "must be a number",
     "finite_number": "must be a finite number",
 }
-
-
-def shortened(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters, ``...`` marking the cut."""
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def shown(value: Any, width: int = 60) -> str:
-    """``repr(value)``, shortened: an error line names a value, it does not reprint a
-    megabyte of it."""
-    return shortened(repr(value), width)
 
 
 def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
@@ -524,7 +470,7 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
     # pydantic_core, not pydantic: pydantic resolves its names lazily on every import.
     from pydantic_core import ValidationError
 
-    noun = SINGULAR[raw.kind]
+    noun = raw.kind.singular
     record_id = raw.data.get("id") if isinstance(raw.data, dict) else None
     who = f"{noun} {shown(record_id)}" if isinstance(record_id, str) else f"{noun} #{raw.index + 1}"
     try:
@@ -541,19 +487,11 @@ def validate(raw: RawRecord, model: type[M], label: str, problems: list[str]) ->
     return Parsed(record, label, (lambda: line) if line else (lambda: locate(())))
 
 
-@gc_paused()
 def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = None) -> RecordSet:
     """Validate a whole record file's text; raise RecordError listing every problem found.
 
     ``progress`` hears (how far, out of how much) every PROGRESS_EVERY records.
     """
-    from .models import DeliveryIn, ProjectIn, TrainingIn
-
-    models: dict[str, type[BaseModel]] = {
-        "projects": ProjectIn,
-        "trainings": TrainingIn,
-        "deliveries": DeliveryIn,
-    }
     walker = _YamlWalker(text, label).records() if fmt == "yaml" else _json_records(text, label)
     result = RecordSet(source=label)
     problems: list[str] = []
@@ -566,7 +504,7 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
                 if value != 1 or isinstance(value, bool):
                     problems.append(f"{label}:{line}: version must be 1, got {shown(value)}")
                 continue
-            close = difflib.get_close_matches(key, ["version", *KINDS], n=1)
+            close = difflib.get_close_matches(key, ["version", *PLURALS], n=1)
             hint = (
                 f"did you mean {close[0]!r}?"
                 if close
@@ -574,9 +512,9 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
             )
             problems.append(f"{label}:{line}: unknown top-level key {shown(key)}; {hint}")
             continue
-        parsed = validate(entry, models[entry.kind], label, problems)
+        parsed = validate(entry, entry.kind.model, label, problems)
         if parsed is not None:
-            getattr(result, entry.kind).append(parsed)
+            result.of(entry.kind).append(parsed)
         if progress and entry.index % PROGRESS_EVERY == 0:
             progress(entry.done, entry.total)
     if not version_seen:
@@ -591,28 +529,27 @@ def _check_whole_file(records: RecordSet) -> list[str]:
     """Duplicate ids (an id names one record, of whatever kind), and the default project
     when the file has exactly one."""
     problems: list[str] = []
-    first: dict[str, tuple[str, Parsed[Any]]] = {}
+    first: dict[str, tuple[Kind, Parsed[Any]]] = {}
     for kind in KINDS:
-        for parsed in getattr(records, kind):
+        for parsed in records.of(kind):
             record_id = parsed.record.id
             if record_id in first:
                 other, earlier = first[record_id]
                 problems.append(
-                    f"{parsed.where}: {SINGULAR[kind]} id {record_id!r} is used twice "
+                    f"{parsed.where}: {kind.singular} id {record_id!r} is used twice "
                     f"(first at {earlier.where}"
-                    + ("" if other == kind else f", by a {SINGULAR[other]}")
+                    + ("" if other == kind else f", by a {other.singular}")
                     + "); ids must be unique"
                 )
             else:
                 first[record_id] = (kind, parsed)
-    if len(records.projects) == 1:
-        only = records.projects[0].record.id
-        for training in records.trainings:
-            if training.record.project is None:
-                training.record.project = only
-        for delivery in records.deliveries:
-            if delivery.record.project is None:
-                delivery.record.project = only
+    projects = records.of(PROJECTS)
+    if len(projects) == 1:
+        only = projects[0].record.id
+        for kind in DATED:
+            for parsed in records.of(kind):
+                if parsed.record.project is None:
+                    parsed.record.project = only
     return problems
 
 
@@ -631,203 +568,3 @@ def parse_file(path: Path, *, progress: Progress | None = None) -> RecordSet:
 
     text = read_record_text(path)
     return parse_text(text, label=str(path), fmt=detect_format(path, text), progress=progress)
-
-
-# --- writing ----------------------------------------------------------------------------
-
-
-def to_document(records: RecordSet) -> dict[str, Any]:
-    """The record-file structure (plain values, DESIGN field order) of a RecordSet."""
-    document: dict[str, Any] = {"version": 1}
-    for kind in KINDS:
-        document[kind] = [p.record.model_dump(mode="json") for p in getattr(records, kind)]
-    return document
-
-
-def _yaml_dumper() -> type[Any]:
-    import yaml
-    from yamlcore import CoreDumper
-
-    class SafeCoreDumper(yaml.CSafeDumper):
-        """Quotes every string that YAML 1.1 *or* 1.2 would read as something else.
-
-        The 1.1 resolvers come with SafeDumper; the 1.2 core ones are added, so that a
-        string such as ``0o17`` is quoted too and any YAML reader gets the text back.
-        """
-
-    for first, resolvers in CoreDumper.yaml_implicit_resolvers.items():
-        for tag, regexp in resolvers:
-            SafeCoreDumper.add_implicit_resolver(tag, regexp, [first])
-    return SafeCoreDumper
-
-
-DATE_FIELDS = frozenset({"start", "end", "date"})
-
-
-# Records per piece of an export: the text is written (and progress told) piece by piece.
-EXPORT_PIECE = 1000
-
-
-def dump_yaml(document: Mapping[str, Any]) -> str:
-    return "".join(yaml_pieces(document))
-
-
-def yaml_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:
-    """A document's YAML, EXPORT_PIECE records at a time: together, the text of one dump.
-
-    PyYAML writes a list under a key without indenting it, just as it writes a list at
-    the top, so the pieces of each list join into the same text.
-    """
-    import yaml
-
-    dumper = _yaml_dumper()
-
-    def dump(value: Any) -> str:
-        text: str = yaml.dump(
-            value,
-            Dumper=dumper,
-            sort_keys=False,
-            allow_unicode=True,
-            default_flow_style=False,
-            width=1 << 16,
-        )
-        return text
-
-    tally = Tally(_records_in(document), progress)
-    for key, value in document.items():
-        if key not in KINDS or not value:
-            yield dump({key: value})
-            continue
-        yield f"{key}:\n"
-        for piece in chunks(value, EXPORT_PIECE):
-            yield dump([_with_dates(record) for record in piece])
-            tally.add(len(piece))
-
-
-def _with_dates(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Date fields as ``datetime.date``, so that the dumper writes them unquoted as people do."""
-    return {
-        k: dt.date.fromisoformat(v) if k in DATE_FIELDS and isinstance(v, str) else v
-        for k, v in record.items()
-    }
-
-
-def dump_json(document: Mapping[str, Any]) -> str:
-    return "".join(json_pieces(document))
-
-
-def indented_json(value: Any, margin: str, default: Callable[[Any], Any] | None = None) -> str:
-    """``value`` as JSON (indent 2) whose lines after the first start with ``margin``: a
-    piece of an enclosing array or object, written one element at a time."""
-    text = json.dumps(value, ensure_ascii=False, indent=2, default=default)
-    return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
-
-
-def json_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:
-    """A document's JSON (indent 2), EXPORT_PIECE records at a time: the text of one dump."""
-    tally = Tally(_records_in(document), progress)
-    yield "{"
-    for position, (key, value) in enumerate(document.items()):
-        yield ("\n" if position == 0 else ",\n") + f"  {json.dumps(key, ensure_ascii=False)}: "
-        if key not in KINDS or not value:
-            yield indented_json(value, "  ")
-            continue
-        yield "["
-        for number, piece in enumerate(chunks(value, EXPORT_PIECE)):
-            yield ("\n    " if number == 0 else ",\n    ") + ",\n    ".join(
-                indented_json(record, "    ") for record in piece
-            )
-            tally.add(len(piece))
-        yield "\n  ]"
-    yield "\n}\n"
-
-
-CSV_LIST_SEPARATOR = "; "
-
-
-def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
-    """Officials as ``NAME (TITLE); NAME``: a CSV cell, and the tables' Officials line."""
-    return CSV_LIST_SEPARATOR.join(
-        o["name"] + (f" ({o['title']})" if o["title"] else "") for o in officials
-    )
-
-
-def csv_cell(key: str, value: Any) -> str:
-    """One CSV cell's text: lists joined with ``; ``, items as ``--item`` spells them
-    (``NAME:QTY``), officials ``NAME (TITLE)``. ``spreadsheet_cell`` makes it safe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        if key == "items":
-            return CSV_LIST_SEPARATOR.join(
-                item_text(item["name"], item["quantity"]) for item in value
-            )
-        if key == "officials":
-            return officials_text(value)
-        return CSV_LIST_SEPARATOR.join(str(v) for v in value)
-    return str(value)
-
-
-def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
-    """One CSV text per kind (``projects.csv`` ...), lists flattened with ``; ``.
-
-    Items are written as ``NAME:QTY`` (the ``--item`` syntax) and officials as
-    ``NAME (TITLE)``; ``value_usd`` of items is not carried. A cell a spreadsheet would
-    run as a formula starts with ``'`` (see ``text.spreadsheet_cell``). CSV is for
-    spreadsheets: only YAML and JSON exports load back.
-    """
-    from .models import DeliveryIn, ProjectIn, TrainingIn
-
-    columns: dict[str, type[BaseModel]] = {
-        "projects": ProjectIn,
-        "trainings": TrainingIn,
-        "deliveries": DeliveryIn,
-    }
-    tables: dict[str, str] = {}
-    for kind, model in columns.items():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        names = list(model.model_fields)
-        writer.writerow(names)
-        for record in document.get(kind, []):
-            writer.writerow([spreadsheet_cell(csv_cell(name, record.get(name))) for name in names])
-        tables[f"{kind}.csv"] = buffer.getvalue()
-    return tables
-
-
-CSV_NAMES = tuple(f"{kind}.csv" for kind in KINDS)
-
-
-def csv_targets(directory: Path, *, protected: Collection[Path] = ()) -> list[Target]:
-    """Where ``export --format csv`` writes: projects.csv, trainings.csv and deliveries.csv
-    in ``directory`` (made when they are written), each checked as any output is."""
-    from .errors import FileError
-    from .files import target
-
-    directory = directory.expanduser()
-    if directory.exists() and not directory.is_dir():
-        raise FileError(
-            f"{directory}: exists and is not a directory; csv export writes a directory"
-        )
-    return [
-        target(directory / name, protected=protected, directory_made_later=True)
-        for name in CSV_NAMES
-    ]
-
-
-def write_csv_tables(document: Mapping[str, Any], targets: Sequence[Target]) -> list[Path]:
-    """Write the three tables: all of them, or (on a full disk, a crash) none, the old set
-    left whole. Returns the paths written."""
-    from .errors import FileError
-    from .files import write_files
-
-    for directory in {chosen.real.parent for chosen in targets}:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise FileError(f"{directory}: cannot create directory: {exc.strerror}") from None
-    tables = dump_csv_tables(document)
-    write_files({chosen: tables[chosen.given.name] for chosen in targets})
-    return [chosen.given for chosen in targets]

@@ -1,14 +1,11 @@
-"""Listings and quarterly summaries: filtered and aggregated in SQL, returned as plain data.
+"""Listings and single records: filtered in SQL, returned as plain data (the quarterly
+summary, built on the same filters, is in ``summary.py``).
 
 Nothing here draws or prints; ``render.py`` does. Queries use only portable SQL (the
 quarter and day-span expressions of ``periods.py``), so SQLite and PostgreSQL give the
 same answers.
 
 Decisions (also in the README):
-- ``participants`` of a summary row is a lower bound (``participants_approximate``) when
-  any training in it has an approximate count or none at all; ``person_days`` likewise.
-- ``female``/``male`` of a row are the sums when every training in it reports them, and
-  ``null`` (unknown) otherwise: unknown is never counted as 0.
 - ``--agency`` matches trainings where any agency represented matches, and deliveries whose
   recipient matches; names and query are NFKC-normalised and case-folded (``search_key``).
 - ``--year`` is the calendar year, or with ``--fiscal-year-start`` the fiscal year that
@@ -18,18 +15,18 @@ Decisions (also in the README):
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from .bounds import MAX_ROWS, in_range
-from .countries import UnknownCountry, name_of, to_alpha2
-from .errors import UsageError
+from .bounds import MAX_ROWS
+from .countries import name_of
+from .errors import UsageError, option
+from .kinds import DELIVERIES, PROJECT_COLUMN, PROJECT_FIELD, TRAININGS
 from .models import (
     Agency,
     Delivery,
@@ -38,18 +35,14 @@ from .models import (
     Project,
     Training,
     TrainingAgency,
-    parse_date,
     search_key,
 )
 from .periods import (
     Quarter,
-    check_fiscal_start,
     check_year,
     day_span,
-    quarter_index,
     year_range,
 )
-from .text import from_argv
 
 if TYPE_CHECKING:
     from sqlalchemy import Select, Table
@@ -80,66 +73,35 @@ class Filters:
     record_id: str | None = None
 
 
-def _option_date(option: str, text: str | None) -> dt.date | None:
-    """A --from/--to date, moved into the years records may have: ``--from 0001-01-01``
-    selects what ``--from 1990-01-01`` does, and keeps quarters within what dates hold."""
-    if text is None:
-        return None
-    try:
-        return in_range(parse_date(text))
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
-
-
 def make_filters(
     *,
     country: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    quarter: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    quarter: Quarter | None = None,
     year: int | None = None,
     fiscal_start: int = 1,
     agency: str | None = None,
     project: str | None = None,
 ) -> Filters:
-    """Options as given on the command line -> Filters; bad values name their option."""
-    code = None
-    if country is not None:
-        try:
-            code = to_alpha2(_option_text("--country", country))
-        except UnknownCountry as exc:
-            raise UsageError(f"--country: {exc}") from None
-    start, end = _option_date("--from", date_from), _option_date("--to", date_to)
+    """What the filter options chose (values already parsed) -> Filters. A quarter and a
+    year narrow the dates; options that leave no date between them are an error."""
     ranges: list[tuple[dt.date, dt.date]] = []
     if quarter is not None:
-        try:
-            chosen = Quarter.parse(quarter)
-        except ValueError as exc:
-            raise UsageError(f"--quarter: {exc}") from None
-        ranges.append((chosen.start, chosen.end))
+        ranges.append((quarter.start, quarter.end))
     if year is not None:
         try:
             check_year(year)
         except ValueError as exc:
-            raise UsageError(f"--year: {exc}") from None
+            raise UsageError(f"{option('year')}: {exc}") from None
         ranges.append(year_range(year, fiscal_start))
     for first, last in ranges:  # every range given narrows the selection
         start = max(start, first) if start else first
         end = min(end, last) if end else last
     if start and end and end < start:
         raise UsageError(f"the options select no dates: from {start} to {end}")
-    needle = search_key(_option_text("--agency", agency)).strip() if agency else None
-    if project is not None:
-        project = _option_text("--project", project)
-    return Filters(country=code, start=start, end=end, agency=needle or None, project=project)
-
-
-def _option_text(option: str, value: str) -> str:
-    """An option's text as typed (``text.from_argv``); bytes that are not UTF-8 are refused."""
-    text = from_argv(value)
-    if any("\ud800" <= char <= "\udfff" for char in text):
-        raise UsageError(f"{option}: not UTF-8 text: {text!r}")
-    return text
+    needle = search_key(agency).strip() if agency else None
+    return Filters(country=country, start=start, end=end, agency=needle or None, project=project)
 
 
 def _agency_matches(needle: str) -> Any:
@@ -162,7 +124,7 @@ def _filter_common(query: Select[Any], filters: Filters, table: Table, date: str
     return query
 
 
-def _filter_trainings(query: Select[Any], filters: Filters) -> Select[Any]:
+def filter_trainings(query: Select[Any], filters: Filters) -> Select[Any]:
     """Trainings by start date; ``--agency`` matches any agency represented."""
     from sqlalchemy import select
 
@@ -176,7 +138,7 @@ def _filter_trainings(query: Select[Any], filters: Filters) -> Select[Any]:
     return query
 
 
-def _filter_deliveries(query: Select[Any], filters: Filters) -> Select[Any]:
+def filter_deliveries(query: Select[Any], filters: Filters) -> Select[Any]:
     """Deliveries by date; ``--agency`` matches the recipient (the query joins AGENCY)."""
     query = _filter_common(query, filters, DELIVERY, "date")
     if filters.agency:
@@ -286,12 +248,16 @@ class TrainingList:
 
 @dataclass(frozen=True)
 class HandoverReport:
-    """Handovers by country name, then date and id, read as they are iterated (once).
+    """Handovers by country name, then date and id, read as they are iterated (once):
+    one by one (``handovers``), or gathered by country with a subtotal each (``groups``).
 
     ``close()`` before the session ends, as for TrainingList.
     """
 
     handovers: Generator[HandoverRow, None, None]
+
+    def groups(self) -> list[CountryHandovers]:
+        return by_country(self.handovers)
 
     def close(self) -> None:
         self.handovers.close()
@@ -323,21 +289,37 @@ def _in_chunks(session: Session, query: Select[Any]) -> Iterator[Sequence[Any]]:
         result.close()  # also when the reader stops early (`show` takes the first row)
 
 
+STAMPS = ("created_at", "updated_at")
+
+
 def _stamps(table: Table, stamps: bool) -> tuple[Any, Any]:
     """``created_at`` and ``updated_at``, or NULLs: a listing does not show them, and
     reading and converting two timestamps a row is a sixth of a long listing's work."""
     from sqlalchemy import null
 
-    return (table.c.created_at, table.c.updated_at) if stamps else (null(), null())
+    if stamps:
+        return table.c.created_at, table.c.updated_at
+    return null().label(STAMPS[0]), null().label(STAMPS[1])
 
 
-def _training_columns(stamps: bool) -> tuple[Any, ...]:
+def _stored_columns(table: Table, row_type: Any, stamps: bool, **computed: Any) -> list[Any]:
+    """The columns for the fields of ``row_type`` (a NamedTuple) that the store holds or
+    ``computed`` gives, each labelled with its field's name (``project_id`` as
+    ``project``): a row is read by name (``row._mapping``), never by position."""
+    columns = []
+    for name in row_type._fields:
+        if name == PROJECT_FIELD:
+            columns.append(table.c[PROJECT_COLUMN].label(name))
+        elif name in computed:
+            columns.append(computed[name].label(name))
+        elif name in table.c and name not in STAMPS:
+            columns.append(table.c[name])
+    return [*columns, *_stamps(table, stamps)]
+
+
+def _training_columns(stamps: bool) -> list[Any]:
     c = TRAINING.c
-    return (
-        c.id, c.project_id, c.title, c.country, c.city, c.start, c.end,
-        day_span(c.start, c.end), c.participants, c.approximate, c.female, c.male,
-        c.audience, c.topics, c.organisers, c.source, c.notes, *_stamps(TRAINING, stamps),
-    )  # fmt: skip
+    return _stored_columns(TRAINING, TrainingRow, stamps, days=day_span(c.start, c.end))
 
 
 def _ordered(
@@ -404,9 +386,7 @@ def list_trainings(
     as both are read (a merge join): no query per training or per chunk.
     """
     t, link = TRAINING.c, LINK.c
-    selected = _ordered(
-        partial(_filter_trainings, filters=filters), TRAINING, page, (t.start, t.id)
-    )
+    selected = _ordered(partial(filter_trainings, filters=filters), TRAINING, page, (t.start, t.id))
     agencies = TRAINING.join(LINK, link.training_id == t.id).join(
         AGENCY, AGENCY.c.id == link.agency_id
     )
@@ -427,13 +407,13 @@ def _trainings(
         closing(_rows(session, agencies_query)) as agencies,
     ):
         agencies_of = _belonging(agencies)
-        for (id_, project, title, country, city, start, end, days, participants, approximate,
-             female, male, audience, topics, organisers, source, notes, created, updated) in trainings:  # fmt: skip
+        for row in trainings:
+            fields = row._mapping
             yield TrainingRow(
-                id_, project, title, country, name_of(country), city, start, end, days,
-                participants, approximate, female, male, [name for _, name in agencies_of(id_)],
-                audience, topics, organisers, source, notes, created, updated,
-            )  # fmt: skip
+                **fields,
+                country_name=name_of(fields["country"]),
+                agencies=[name for _, name in agencies_of(fields["id"])],
+            )
 
 
 def _country_order(session: Session) -> Any:
@@ -460,14 +440,13 @@ def list_handovers(
     # One country needs no ranking of countries (and the store need not sort by it).
     order = (c.date, c.id) if filters.country else (_country_order(session), c.date, c.id)
     selected = _ordered(
-        partial(_filter_deliveries, filters=filters), joined, page, order, (c.date, c.id)
+        partial(filter_deliveries, filters=filters), joined, page, order, (c.date, c.id)
     )
     item, official = ITEM.c, OFFICIAL.c
     return HandoverReport(
         _handovers(
             session,
-            selected((c.id, c.project_id, c.date, c.country, AGENCY.c.name, c.unit, c.purpose,
-                      c.source, c.notes, *_stamps(DELIVERY, stamps))),
+            selected(_stored_columns(DELIVERY, HandoverRow, stamps, agency=AGENCY.c.name)),
             selected((item.delivery_id, item.name, item.quantity, item.value_usd),
                      joined.join(ITEM, item.delivery_id == c.id), (item.position,)),
             selected((official.delivery_id, official.name, official.title),
@@ -485,14 +464,17 @@ def _handovers(
         closing(_rows(session, officials_query)) as officials,
     ):
         items_of, officials_of = _belonging(items), _belonging(officials)
-        for (id_, project, date, country, agency, unit, purpose, source, notes, created,
-             updated) in deliveries:  # fmt: skip
+        for row in deliveries:
+            fields = row._mapping
+            record_id = fields["id"]
             yield HandoverRow(
-                id_, project, date, country, name_of(country), agency, unit,
-                [{"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items_of(id_)],
-                purpose, [{"name": n, "title": t} for _, n, t in officials_of(id_)],
-                source, notes, created, updated,
-            )  # fmt: skip
+                **fields,
+                country_name=name_of(fields["country"]),
+                items=[
+                    {"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items_of(record_id)
+                ],
+                officials=[{"name": n, "title": t} for _, n, t in officials_of(record_id)],
+            )
 
 
 # --- one record -------------------------------------------------------------------------
@@ -520,14 +502,14 @@ def show_record(session: Session, *, record_id: str) -> RecordView:
     """The training, delivery or project with this id."""
     from sqlalchemy import func, select
 
-    from .store import one_kind_of
+    from .editing import one_kind_of
 
     kind = one_kind_of(session, record_id=record_id)
     by_id = Filters(record_id=record_id)
-    if kind == "trainings":
+    if kind is TRAININGS:
         with closing(list_trainings(session, filters=by_id, stamps=True)) as trainings:
             return next(trainings.trainings)
-    if kind == "deliveries":
+    if kind is DELIVERIES:
         with closing(list_handovers(session, filters=by_id, stamps=True)) as handovers:
             return next(handovers.handovers)
     project = session.execute(select(PROJECT).where(PROJECT.c.id == record_id)).mappings().one()
@@ -538,149 +520,3 @@ def show_record(session: Session, *, record_id: str) -> RecordView:
 
     fields = {k: v for k, v in project.items() if k != "fingerprint"}
     return ProjectView(**fields, trainings=count(TRAINING), deliveries=count(DELIVERY))
-
-
-# --- quarterly summary ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """One quarter (or the total): the DESIGN §3 keys, in order."""
-
-    period: str
-    start: dt.date | None  # None only on the total of an empty summary
-    end: dt.date | None
-    trainings: int = 0
-    training_days: int = 0
-    participants: int = 0
-    participants_approximate: bool = False
-    female: int | None = None
-    male: int | None = None
-    person_days: int = 0
-    deliveries: int = 0
-    countries: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Summary:
-    rows: list[SummaryRow]
-    total: SummaryRow
-    fiscal_start: int
-
-
-def _add_known(a: int | None, b: int | None) -> int | None:
-    return None if a is None or b is None else a + b
-
-
-def _total(rows: Sequence[SummaryRow], start: dt.date | None, end: dt.date | None) -> SummaryRow:
-    active = [r for r in rows if r.trainings]
-    female: int | None = 0
-    male: int | None = 0
-    for row in active:
-        female, male = _add_known(female, row.female), _add_known(male, row.male)
-    return SummaryRow(
-        period="total",
-        start=start,
-        end=end,
-        trainings=sum(r.trainings for r in rows),
-        training_days=sum(r.training_days for r in rows),
-        participants=sum(r.participants for r in rows),
-        participants_approximate=any(r.participants_approximate for r in rows),
-        female=female if active else None,
-        male=male if active else None,
-        person_days=sum(r.person_days for r in rows),
-        deliveries=sum(r.deliveries for r in rows),
-        countries=sorted({c for r in rows for c in r.countries}),
-    )
-
-
-def participants_uncertain() -> Any:
-    """SQL: 1 for a training whose count is a lower bound (approximate, or not given), else 0."""
-    from sqlalchemy import case
-
-    t = TRAINING.c
-    return case((t.approximate | t.participants.is_(None), 1), else_=0)
-
-
-def quarterly_summary(
-    session: Session, *, filters: Filters, fiscal_start: int = 1, empty: bool = False
-) -> Summary:
-    """One row per quarter with activity (every quarter in range with ``empty``), and a total."""
-    from sqlalchemy import Integer, func, select, union
-
-    try:
-        check_fiscal_start(fiscal_start)
-    except ValueError as exc:
-        raise UsageError(f"--fiscal-year-start: {exc}") from None
-    t, d = TRAINING.c, DELIVERY.c
-    days = day_span(t.start, t.end)
-    t_quarter, d_quarter = quarter_index(t.start), quarter_index(d.date)
-    trainings_query = _filter_trainings(
-        select(
-            t_quarter.label("quarter"),
-            func.count().label("trainings"),
-            func.sum(days).label("training_days"),
-            func.coalesce(func.sum(t.participants), 0).label("participants"),
-            func.max(participants_uncertain()).label("uncertain"),
-            func.sum(t.female).label("female"),
-            func.count(t.female).label("female_known"),
-            func.sum(t.male).label("male"),
-            func.count(t.male).label("male_known"),
-            func.coalesce(func.sum(t.participants * days), 0).label("person_days"),
-        ),
-        filters,
-    ).group_by(t_quarter)
-    deliveries_query = _filter_deliveries(
-        select(d_quarter.label("quarter"), func.count().label("deliveries")).join(
-            AGENCY, AGENCY.c.id == d.agency_id
-        ),
-        filters,
-    ).group_by(d_quarter)
-    reached = union(
-        _filter_trainings(select(t_quarter.label("quarter"), t.country), filters).distinct(),
-        _filter_deliveries(
-            select(d_quarter.label("quarter"), d.country).join(AGENCY, AGENCY.c.id == d.agency_id),
-            filters,
-        ).distinct(),
-    ).subquery()
-
-    activity: dict[int, dict[str, Any]] = defaultdict(dict)
-    for row in session.execute(trainings_query).mappings():
-        count = int(row["trainings"])
-        activity[int(row["quarter"])].update(
-            trainings=count,
-            training_days=int(row["training_days"]),
-            participants=int(row["participants"]),
-            participants_approximate=bool(row["uncertain"]),
-            female=int(row["female"]) if row["female_known"] == count else None,
-            male=int(row["male"]) if row["male_known"] == count else None,
-            person_days=int(row["person_days"]),
-        )
-    for row in session.execute(deliveries_query).mappings():
-        activity[int(row["quarter"])]["deliveries"] = int(row["deliveries"])
-    countries: dict[int, list[str]] = defaultdict(list)
-    query = select(reached.c.quarter.cast(Integer), reached.c.country).order_by(
-        reached.c.quarter, reached.c.country
-    )
-    for quarter, country in session.execute(query):
-        countries[int(quarter)].append(country)
-
-    quarters = sorted(activity)
-    if empty:  # every quarter from the first to the last selected, active or not
-        first = Quarter.of(filters.start).index if filters.start else min(quarters, default=None)
-        last = Quarter.of(filters.end).index if filters.end else max(quarters, default=None)
-        if first is not None and last is not None:
-            quarters = list(range(first, last + 1))
-    rows = [
-        SummaryRow(
-            period=Quarter(q).label(fiscal_start),
-            start=Quarter(q).start,
-            end=Quarter(q).end,
-            countries=countries.get(q, []),
-            **activity.get(q, {}),
-        )
-        for q in quarters
-    ]
-    start = filters.start or (rows[0].start if rows else None)
-    end = filters.end or (rows[-1].end if rows else None)
-    return Summary(rows=rows, total=_total(rows, start, end), fiscal_start=fiscal_start)

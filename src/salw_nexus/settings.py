@@ -12,6 +12,7 @@ from typing import TypeVar
 from .errors import UsageError
 
 N = TypeVar("N", int, float)
+DEFAULT_LOCK_TIMEOUT_S = 30.0  # NEXUS_LOCK_TIMEOUT: how long a writer waits for another
 
 
 def number(name: str, default: N, *, read: Callable[[str], N], low: N, high: N, means: str) -> N:
@@ -34,3 +35,11 @@ def number(name: str, default: N, *, read: Callable[[str], N], low: N, high: N, 
 def _plain(value: float) -> str:
     """``86,400`` for 86400.0, ``1,073,741,824`` for 1 << 30."""
     return f"{value:,}" if isinstance(value, int) else f"{value:,g}"
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for another one (NEXUS_LOCK_TIMEOUT, default 30)."""
+    return number(
+        "NEXUS_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, read=float, low=0.0, high=86400.0,
+        means="a number of seconds",
+    )  # fmt: skip

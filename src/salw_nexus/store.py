@@ -15,8 +15,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import NexusError, NotFoundError, RecordError
-from .records import KINDS, SINGULAR, Parsed, Progress, RecordSet, Tally, chunks, gc_paused, shown
+from .batches import Progress, Tally, chunks
+from .errors import RecordError
+from .kinds import (
+    DATED,
+    DELIVERIES,
+    KINDS,
+    PROJECT_COLUMN,
+    PROJECT_FIELD,
+    PROJECTS,
+    TRAININGS,
+    Kind,
+)
+from .records import Parsed, RecordSet
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -44,7 +55,7 @@ class KindCounts:
 class LoadResult:
     source: str
     dry_run: bool
-    counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    counts: dict[Kind, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
 
 
 def fingerprint(record: BaseModel) -> str:
@@ -67,13 +78,13 @@ def _stored_fingerprints(session: Session, table: Table, ids: Sequence[str]) -> 
 
 
 def _classify(
-    session: Session, table: Table, parsed: Sequence[Parsed[Any]], counts: KindCounts
+    session: Session, kind: Kind, parsed: Sequence[Parsed[Any]], counts: KindCounts
 ) -> tuple[list[tuple[Parsed[Any], str]], list[tuple[Parsed[Any], str]]]:
     """Split records into (new, changed), each with its fingerprint; count the unchanged.
 
     A new record whose id another kind of record has in the store is refused: an id names
     one record, so that `show`, `edit` and `remove` never have to guess."""
-    stored = _stored_fingerprints(session, table, [p.record.id for p in parsed])
+    stored = _stored_fingerprints(session, kind.table, [p.record.id for p in parsed])
     new: list[tuple[Parsed[Any], str]] = []
     changed: list[tuple[Parsed[Any], str]] = []
     for item in parsed:
@@ -85,26 +96,25 @@ def _classify(
             changed.append((item, digest))
         else:
             counts.unchanged += 1
-    _refuse_taken_ids(session, table, [p for p, _ in new])
+    _refuse_taken_ids(session, kind, [p for p, _ in new])
     counts.added += len(new)
     counts.updated += len(changed)
     return new, changed
 
 
-def _refuse_taken_ids(session: Session, table: Table, new: Sequence[Parsed[Any]]) -> None:
+def _refuse_taken_ids(session: Session, kind: Kind, new: Sequence[Parsed[Any]]) -> None:
     from sqlalchemy import select
 
-    kind = next(kind for kind, model in _models().items() if _table(model) is table)
     problems = []
-    for other, model in _models().items():
-        if other == kind or not new:
+    for other in KINDS:
+        if other is kind or not new:
             continue
-        others = _table(model)
+        others = other.table
         taken: set[str] = set()
         for chunk in chunks([p.record.id for p in new], CHUNK):
             taken.update(session.scalars(select(others.c.id).where(others.c.id.in_(chunk))))
         problems += [
-            f"{p.where}: {SINGULAR[kind]} id {p.record.id!r} is the id of a {SINGULAR[other]} "
+            f"{p.where}: {kind.singular} id {p.record.id!r} is the id of a {other.singular} "
             "in the store already; an id names one record"
             for p in new
             if p.record.id in taken
@@ -217,22 +227,20 @@ def _check_projects(session: Session, records: RecordSet) -> None:
     """Every project a record names is in the file or already in the store."""
     from sqlalchemy import select
 
-    from .models import Project
-
-    in_file = {p.record.id for p in records.projects}
+    in_file = {p.record.id for p in records.of(PROJECTS)}
     referencing = [
         (kind, p)
-        for kind in ("trainings", "deliveries")
-        for p in getattr(records, kind)
+        for kind in DATED
+        for p in records.of(kind)
         if p.record.project is not None and p.record.project not in in_file
     ]
     if not referencing:
         return
-    table = _table(Project)
+    table = PROJECTS.table
     named = sorted({p.record.project for _, p in referencing})
     stored = set(session.scalars(select(table.c.id).where(table.c.id.in_(named))))
     problems = [
-        f"{p.where}: {SINGULAR[kind]} {p.record.id!r}, field 'project': unknown project "
+        f"{p.where}: {kind.singular} {p.record.id!r}, field 'project': unknown project "
         f"{p.record.project!r}; define it under 'projects:' in a record file and load that"
         for kind, p in referencing
         if p.record.project not in stored
@@ -246,28 +254,29 @@ def _project_row(record: ProjectIn) -> dict[str, Any]:
 
 
 def _training_row(record: TrainingIn) -> dict[str, Any]:
-    row = record.model_dump(exclude={"agencies", "project"})
-    row["project_id"] = record.project
+    row = record.model_dump(exclude={"agencies", PROJECT_FIELD})
+    row[PROJECT_COLUMN] = record.project
     return row
 
 
 def _delivery_row(record: DeliveryIn, agency_id: int) -> dict[str, Any]:
-    row = record.model_dump(exclude={"agency", "items", "officials", "project"})
-    row["project_id"] = record.project
+    row = record.model_dump(exclude={"agency", "items", "officials", PROJECT_FIELD})
+    row[PROJECT_COLUMN] = record.project
     row["agency_id"] = agency_id
     return row
 
 
 def _upsert_rows(
     session: Session,
-    table: Table,
+    kind: Kind,
     parsed: Sequence[Parsed[R]],
     counts: KindCounts,
     to_row: Callable[[R], dict[str, Any]],
     now: dt.datetime,
 ) -> tuple[list[R], list[str]]:
     """Insert the new records, update the changed ones; returns (written, ids of changed)."""
-    new, changed = _classify(session, table, parsed, counts)
+    new, changed = _classify(session, kind, parsed, counts)
+    table = kind.table
 
     def rows(pairs: list[tuple[Parsed[R], str]]) -> list[dict[str, Any]]:
         return [
@@ -299,7 +308,6 @@ def _batches(items: Sequence[T], tally: Tally) -> Iterator[Sequence[T]]:
         tally.add(len(batch))
 
 
-@gc_paused()
 def load_records(
     session: Session,
     *,
@@ -314,29 +322,33 @@ def load_records(
     are written in batches of ``BATCH``, so the rows being built never outgrow one batch;
     ``progress`` hears (records written, records in the file) after each.
     """
-    from .models import Project
-
     result = LoadResult(source=records.source, dry_run=dry_run)
     now = dt.datetime.now(dt.timezone.utc)
     savepoint = session.begin_nested()
     _check_projects(session, records)
     agency_ids = _AgencyIds(session)
     counts = result.counts
-    tally = Tally(sum(records.counts().values()), progress)
-
-    # Projects first: trainings and deliveries refer to them.
-    for projects in _batches(records.projects, tally):
-        _upsert_rows(session, _table(Project), projects, counts["projects"], _project_row, now)
-    for trainings in _batches(records.trainings, tally):
-        _load_trainings(session, trainings, counts["trainings"], agency_ids, now)
-    for deliveries in _batches(records.deliveries, tally):
-        _load_deliveries(session, deliveries, counts["deliveries"], agency_ids, now)
+    tally = Tally(len(records), progress)
+    # In the registry's order: projects first, since the other kinds refer to them.
+    for kind in KINDS:
+        for batch in _batches(records.of(kind), tally):
+            _LOADERS[kind](session, batch, counts[kind], agency_ids, now)
 
     if dry_run:
         savepoint.rollback()
     else:
         savepoint.commit()
     return result
+
+
+def _load_projects(
+    session: Session,
+    batch: Sequence[Parsed[ProjectIn]],
+    counts: KindCounts,
+    agency_ids: _AgencyIds,
+    now: dt.datetime,
+) -> None:
+    _upsert_rows(session, PROJECTS, batch, counts, _project_row, now)
 
 
 def _load_trainings(
@@ -346,9 +358,9 @@ def _load_trainings(
     agency_ids: _AgencyIds,
     now: dt.datetime,
 ) -> None:
-    from .models import Training, TrainingAgency
+    from .models import TrainingAgency
 
-    trainings, changed = _upsert_rows(session, _table(Training), batch, counts, _training_row, now)
+    trainings, changed = _upsert_rows(session, TRAININGS, batch, counts, _training_row, now)
     ids = agency_ids((t.country, a) for t in trainings for a in t.agencies)
     links = [
         {"training_id": t.id, "position": i, "agency_id": ids[(t.country, a)]}
@@ -365,14 +377,14 @@ def _load_deliveries(
     agency_ids: _AgencyIds,
     now: dt.datetime,
 ) -> None:
-    from .models import Delivery, DeliveryItem, Official
+    from .models import DeliveryItem, Official
 
     ids = agency_ids((p.record.country, p.record.agency) for p in batch)
 
     def delivery_row(record: DeliveryIn) -> dict[str, Any]:
         return _delivery_row(record, ids[(record.country, record.agency)])
 
-    deliveries, changed = _upsert_rows(session, _table(Delivery), batch, counts, delivery_row, now)
+    deliveries, changed = _upsert_rows(session, DELIVERIES, batch, counts, delivery_row, now)
     for table, attribute in ((_table(DeliveryItem), "items"), (_table(Official), "officials")):
         rows = [
             {"delivery_id": d.id, "position": i, **part.model_dump()}
@@ -380,6 +392,14 @@ def _load_deliveries(
             for i, part in enumerate(getattr(d, attribute))
         ]
         _replace_children(session, table, "delivery_id", changed, rows)
+
+
+# What writing a batch of each kind involves: its rows, and the rows listed under them.
+_LOADERS: dict[Kind, Callable[..., None]] = {
+    PROJECTS: _load_projects,
+    TRAININGS: _load_trainings,
+    DELIVERIES: _load_deliveries,
+}
 
 
 def export_records(
@@ -394,11 +414,8 @@ def export_records(
 
     from .models import (
         Agency,
-        Delivery,
         DeliveryItem,
         Official,
-        Project,
-        Training,
         TrainingAgency,
         trusted_delivery,
         trusted_project,
@@ -407,7 +424,7 @@ def export_records(
 
     label = "store"
     result = RecordSet(source=label)
-    project, training, delivery = _table(Project), _table(Training), _table(Delivery)
+    project, training, delivery = PROJECTS.table, TRAININGS.table, DELIVERIES.table
     agency, link = _table(Agency), _table(TrainingAgency)
     item, official = _table(DeliveryItem), _table(Official)
 
@@ -423,10 +440,13 @@ def export_records(
 
     def read(added: list[Any]) -> None:
         if progress and len(added) % 1000 == 0:
-            progress(len(result.projects) + len(result.trainings) + len(result.deliveries), total)
+            progress(len(result), total)
 
+    projects, trainings, deliveries = (
+        result.of(kind) for kind in (PROJECTS, TRAININGS, DELIVERIES)
+    )
     for row in session.execute(only(select(project), project).order_by(project.c.id)).mappings():
-        result.projects.append(Parsed(trusted_project(_strip_meta(row)), label))
+        projects.append(Parsed(trusted_project(_strip_meta(row)), label))
 
     agencies_of: dict[str, list[str]] = defaultdict(list)
     query = (
@@ -439,10 +459,10 @@ def export_records(
     query = only(select(training), training).order_by(training.c.start, training.c.id)
     for row in session.execute(query).mappings():
         data = _strip_meta(row)
-        data["project"] = data.pop("project_id")
+        data[PROJECT_FIELD] = data.pop(PROJECT_COLUMN)
         data["agencies"] = agencies_of.get(row["id"], [])
-        result.trainings.append(Parsed(trusted_training(data), label))
-        read(result.trainings)
+        trainings.append(Parsed(trusted_training(data), label))
+        read(trainings)
 
     items_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     query = only(select(item), item, item.c.delivery_id)
@@ -463,178 +483,15 @@ def export_records(
     )
     for row in session.execute(query).mappings():
         data = _strip_meta(row)
-        data["project"] = data.pop("project_id")
+        data[PROJECT_FIELD] = data.pop(PROJECT_COLUMN)
         data["agency"] = data.pop("agency_name")
         del data["agency_id"]
         data["items"] = items_of.get(row["id"], [])
         data["officials"] = officials_of.get(row["id"], [])
-        result.deliveries.append(Parsed(trusted_delivery(data), label))
-        read(result.deliveries)
+        deliveries.append(Parsed(trusted_delivery(data), label))
+        read(deliveries)
     return result
 
 
 def _strip_meta(row: Any) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("fingerprint", "created_at", "updated_at")}
-
-
-# --- one record at a time (the add, edit and remove commands) ---------------------------
-
-COMMAND_LINE = "command line"
-
-
-def not_found(record_id: str) -> NotFoundError:
-    return NotFoundError(
-        f"no training, delivery or project has the id {shown(record_id)}",
-        hint="`nexus trainings` and `nexus handovers` list the ids.",
-    )
-
-
-def kinds_with_id(session: Session, *, record_id: str) -> list[str]:
-    """The kinds with a record of this id: one, or none. (Stores written before ids were
-    unique across kinds may have two: ``one_kind_of`` refuses to guess between them.)"""
-    from sqlalchemy import literal, select, union_all
-
-    from .models import SLUG_RE
-
-    if not SLUG_RE.fullmatch(record_id):
-        return []  # no record can have it: not worth a query (nor a bad string's encoding)
-    query = union_all(
-        *(
-            select(literal(kind)).where(_table(model).c.id == record_id)
-            for kind, model in _models().items()
-        )
-    )
-    return list(session.scalars(query))
-
-
-def one_kind_of(session: Session, *, record_id: str) -> str:
-    """The kind of the record with this id; NotFoundError, or a NexusError when two
-    records of an older store share it (show, edit and remove must not pick one)."""
-    kinds = kinds_with_id(session, record_id=record_id)
-    if not kinds:
-        raise not_found(record_id)
-    if len(kinds) > 1:
-        named = " and a ".join(SINGULAR[kind] for kind in kinds)
-        raise NexusError(
-            f"the id {record_id!r} names a {named}: records of an older release; nothing was done",
-            hint="Give one of them another id in a record file: `nexus export -o all.yaml`, "
-            "change the id there, then load the file into a new store (--db new.db).",
-        )
-    return kinds[0]
-
-
-def get_record(session: Session, *, record_id: str) -> ProjectIn | TrainingIn | DeliveryIn:
-    """The record with this id, as its input model (what ``edit`` starts from)."""
-    kind = one_kind_of(session, record_id=record_id)
-    found: list[Parsed[Any]] = getattr(export_records(session, record_id=record_id), kind)
-    record: ProjectIn | TrainingIn | DeliveryIn = found[0].record
-    return record
-
-
-def _models() -> dict[str, Any]:
-    from .models import Delivery, Project, Training
-
-    return {"trainings": Training, "deliveries": Delivery, "projects": Project}
-
-
-def _kind_of(record: TrainingIn | DeliveryIn) -> str:
-    from .models import TrainingIn
-
-    return "trainings" if isinstance(record, TrainingIn) else "deliveries"
-
-
-def _write_one(session: Session, record: TrainingIn | DeliveryIn) -> LoadResult:
-    kind = _kind_of(record)
-    records = RecordSet(source=COMMAND_LINE)
-    getattr(records, kind).append(Parsed(record, COMMAND_LINE))
-    return load_records(session, records=records)
-
-
-def only_project(session: Session) -> str | None:
-    """The id of the store's project when it has exactly one (the default for new records)."""
-    from sqlalchemy import select
-
-    from .models import Project
-
-    ids = session.scalars(select(_table(Project).c.id).limit(2)).all()
-    return ids[0] if len(ids) == 1 else None
-
-
-def add_record(session: Session, *, record: TrainingIn | DeliveryIn) -> TrainingIn | DeliveryIn:
-    """Add one new record; an id that exists already is refused. Returns what was stored."""
-    taken = kinds_with_id(session, record_id=record.id)
-    if taken:
-        raise RecordError(
-            [f"--id: a {SINGULAR[taken[0]]} with the id {record.id!r} exists already"],
-            hint="Choose another --id (or leave it out to have one made), or use `nexus edit`.",
-        )
-    if record.project is None:
-        record = record.model_copy(update={"project": only_project(session)})
-    _write_one(session, record)
-    return record
-
-
-def update_record(session: Session, *, record: TrainingIn | DeliveryIn) -> None:
-    """Replace a stored record by a new version with the same id (``created_at`` is kept)."""
-    _write_one(session, record)
-
-
-def unique_id(session: Session, *, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3`` ... whichever no record has (inside the caller's
-    lock)."""
-    candidate, number = base, 1
-    while kinds_with_id(session, record_id=candidate):
-        number += 1
-        candidate = f"{base}-{number}"
-    return candidate
-
-
-def remove_record(session: Session, *, record_id: str) -> str:
-    """Delete a training or delivery (with its agencies, items and officials); returns its kind.
-
-    A project is removed only when no record refers to it.
-    """
-    from sqlalchemy import delete, func, select
-
-    from .models import Delivery, Project, Training
-
-    kind = one_kind_of(session, record_id=record_id)
-    if kind != "projects":
-        table = _table(_models()[kind])
-        session.connection().execute(delete(table).where(table.c.id == record_id))
-        return kind
-    project = _table(Project)
-    users = sum(
-        int(session.scalar(select(func.count()).where(_table(m).c.project_id == record_id)) or 0)
-        for m in (Training, Delivery)
-    )
-    if users:
-        raise RecordError(
-            [f"project {record_id!r} still has {users} training(s) and delivery(ies)"],
-            hint="Remove or re-assign them first.",
-        )
-    session.connection().execute(delete(project).where(project.c.id == record_id))
-    return "projects"
-
-
-def known_countries(session: Session) -> list[str]:
-    """Alpha-2 codes the store already has records for."""
-    from sqlalchemy import select, union
-
-    from .models import Delivery, Training
-
-    query = union(select(_table(Training).c.country), select(_table(Delivery).c.country))
-    return sorted(session.scalars(query))
-
-
-def known_agencies(session: Session, *, country: str | None = None) -> list[str]:
-    """Agency names in the store (of one country when given), for prompts and completion."""
-    from sqlalchemy import select
-
-    from .models import Agency
-
-    table = _table(Agency)
-    query = select(table.c.name).distinct().order_by(table.c.name)
-    if country:
-        query = query.where(table.c.country == country)
-    return list(session.scalars(query))

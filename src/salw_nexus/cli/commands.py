@@ -1,0 +1,498 @@
+"""The ``nexus`` commands: each turns its options into one service call and one render.
+
+Options arrive parsed (``options.py``); the services take keyword arguments and a
+session opened here, at the edge; what they return is handed to ``render``. Heavy
+modules (sqlmodel, yaml, pycountry, rich) are imported inside the commands, so that
+``nexus --help`` pays only for typer.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salw_nexus.bounds import FIRST_YEAR, LAST_YEAR
+from salw_nexus.errors import UsageError
+from salw_nexus.kinds import DELIVERIES, TRAININGS, Kind
+from salw_nexus.text import from_argv
+
+from .boundary import AppState, NexusGroup, bulk_work, reading, state, store_files, writing
+from .options import (
+    AgenciesOption,
+    AgencyOption,
+    ApproximateOption,
+    AudienceOption,
+    CityOption,
+    CountOption,
+    CountryOption,
+    DateOption,
+    EndOption,
+    ExportFormat,
+    FiscalStartOption,
+    FormatOption,
+    FromOption,
+    IdOption,
+    ItemOption,
+    LimitOption,
+    NoInputOption,
+    NotesOption,
+    OfficialOption,
+    OffsetOption,
+    OrganiserOption,
+    OutputFormat,
+    ProjectOption,
+    PurposeOption,
+    QuarterOption,
+    RecipientOption,
+    RecordCountryOption,
+    RecordProjectOption,
+    ReportFormat,
+    SourceOption,
+    StartOption,
+    TitleOption,
+    ToOption,
+    TopicOption,
+    UnitOption,
+)  # fmt: skip
+from .store_commands import db_app
+
+# The subcommands: defined on a Typer of their own, which the group builds from lazily.
+commands = typer.Typer(pretty_exceptions_enable=False)
+
+
+class Nexus(NexusGroup):
+    source = commands
+
+
+app = typer.Typer(
+    name="nexus",
+    cls=Nexus,
+    help="Keep the record of the UNODC–UNOCT SALW/terrorism-nexus programme in Central Asia.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from salw_nexus import __version__
+
+        typer.echo(f"nexus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="NEXUS_DB",
+            metavar="PATH_OR_URL",
+            help="Store: a SQLite file path or a database URL. Default: nexus.db in the "
+            "user data directory.",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    ctx.obj = AppState(db=db)
+
+
+def seed_path() -> Path:
+    """The seed file shipped inside the package (``data/seed.yaml`` in the repository)."""
+    from importlib.resources import files
+
+    return Path(str(files("salw_nexus") / "data" / "seed.yaml"))
+
+
+@commands.command()
+def load(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Record file, YAML or JSON. Default: the bundled seed data."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, then write nothing.")
+    ] = False,
+) -> None:
+    """Add and update records from a record file (upsert by id; all or nothing)."""
+    from salw_nexus import db, records, render, store
+
+    path = file or seed_path()
+    with render.progress_bar() as bar, bulk_work():
+        parsed = records.parse_file(path, progress=bar.step(f"reading {path.name}"))
+        scope = db.dry_run_scope(state(ctx).db) if dry_run else writing(ctx)
+        with scope as session:
+            result = store.load_records(
+                session, records=parsed, dry_run=dry_run, progress=bar.step("writing")
+            )
+    render.load_result(result)
+
+
+@commands.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="Record file to validate.")],
+) -> None:
+    """Validate a record file and write nothing (the store is not opened)."""
+    from salw_nexus import records, render
+
+    with render.progress_bar() as bar, bulk_work():
+        checked = records.parse_file(file, progress=bar.step(f"reading {file.name}"))
+    render.check_result(checked)
+
+
+@commands.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExportFormat.yaml,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (a directory for csv). Default: stdout."
+        ),
+    ] = None,
+) -> None:
+    """Write the whole store out in the record format; YAML and JSON load back unchanged."""
+    from salw_nexus import export, render
+
+    if fmt is ExportFormat.csv and output is None:
+        raise UsageError(
+            "--format csv writes one file per kind (projects.csv, trainings.csv, deliveries.csv)",
+            hint="Give a directory with -o/--output.",
+        )
+    targets = export.destination(fmt.value, output, protected=store_files(ctx))
+    with render.progress_bar() as bar, bulk_work(), reading(ctx) as session:
+        written = export.export_store(session, fmt=fmt.value, targets=targets, progress=bar.step)
+    render.wrote(written)
+
+
+# --- listings and summaries -------------------------------------------------------------
+
+
+def _listing(ctx: typer.Context, kind: Kind, fmt: OutputFormat, limit: int | None,
+             offset: int, **filters: Any) -> None:  # fmt: skip
+    """The body shared by the listings: filters -> one report service -> one render."""
+    from salw_nexus import render, reports
+
+    services: dict[Kind, Callable[..., reports.TrainingList | reports.HandoverReport]] = {
+        TRAININGS: reports.list_trainings,
+        DELIVERIES: reports.list_handovers,
+    }
+    service = services[kind]
+    chosen = reports.make_filters(**filters)
+    page = reports.Page(limit=limit, offset=offset)
+    with reading(ctx) as session, closing(service(session, filters=chosen, page=page)) as listing:
+        render.output(listing, fmt.value)  # in the session: rows are read as they are written
+
+
+@commands.command()
+def trainings(
+    ctx: typer.Context,
+    country: CountryOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    quarter: QuarterOption = None,
+    agency: AgencyOption = None,
+    project: ProjectOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
+) -> None:
+    """List trainings by start date."""
+    _listing(ctx, TRAININGS, fmt, limit, offset, country=country, start=date_from,
+             end=date_to, quarter=quarter, agency=agency, project=project)  # fmt: skip
+
+
+def handovers(
+    ctx: typer.Context,
+    country: CountryOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    quarter: QuarterOption = None,
+    agency: AgencyOption = None,
+    project: ProjectOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
+) -> None:
+    """List deliveries grouped by country, with a subtotal per country."""
+    _listing(ctx, DELIVERIES, fmt, limit, offset, country=country, start=date_from,
+             end=date_to, quarter=quarter, agency=agency, project=project)  # fmt: skip
+
+
+commands.command("handovers")(handovers)
+commands.command("deliveries", help="The same as `handovers`.")(handovers)
+
+
+@commands.command()
+def summary(
+    ctx: typer.Context,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            "-y",
+            min=FIRST_YEAR,
+            max=LAST_YEAR,
+            help="A calendar year, or the fiscal year starting in it.",
+        ),
+    ] = None,
+    quarter: QuarterOption = None,
+    fiscal_year_start: FiscalStartOption = 1,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="Show quarters without activity too.")
+    ] = False,
+    chart: Annotated[
+        bool, typer.Option("--chart", help="Draw activity per quarter as bars.")
+    ] = False,
+    country: CountryOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    agency: AgencyOption = None,
+    project: ProjectOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Quarterly summary: trainings, participants, person-days, deliveries, countries."""
+    from salw_nexus import render, reports
+    from salw_nexus.summary import quarterly_summary
+
+    filters = reports.make_filters(
+        country=country, start=date_from, end=date_to, quarter=quarter, year=year,
+        fiscal_start=fiscal_year_start, agency=agency, project=project,
+    )  # fmt: skip
+    with reading(ctx) as session:
+        data = quarterly_summary(
+            session, filters=filters, fiscal_start=fiscal_year_start, empty=empty
+        )
+    render.output(data, fmt.value)
+    if chart:
+        render.chart(data)
+
+
+@commands.command()
+def report(
+    ctx: typer.Context,
+    quarter: Annotated[
+        Any,  # a Quarter, or None: the last complete one (as QuarterOption)
+        typer.Option(
+            "--quarter",
+            "-q",
+            help="The quarter: 2025-Q1. Default: the last complete quarter.",
+            parser=QuarterOption.__metadata__[0].parser,
+            metavar="TEXT",
+        ),
+    ] = None,
+    fiscal_year_start: FiscalStartOption = 1,
+    project: ProjectOption = None,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="markdown (renders on GitHub) or html (one file)."),
+    ] = ReportFormat.markdown,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")
+    ] = None,
+) -> None:
+    """The quarterly donor report: key figures, the quarter's activities, sources."""
+    from salw_nexus import donor, files, render
+
+    chosen = files.target(output, protected=store_files(ctx)) if output is not None else None
+    with reading(ctx) as session:
+        data = donor.donor_report(
+            session, quarter=quarter, fiscal_start=fiscal_year_start, project=project
+        )
+    render.output(data, fmt.value, to=chosen)
+    if chosen is not None:
+        render.message(f"wrote {output}")
+
+
+@commands.command()
+def show(
+    ctx: typer.Context,
+    record_id: Annotated[
+        str, typer.Argument(metavar="ID", help="A training, delivery or project id.")
+    ],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Every field of one record, agencies, items and officials included."""
+    from salw_nexus import render, reports
+
+    with reading(ctx) as session:
+        data = reports.show_record(session, record_id=from_argv(record_id))
+    render.output(data, fmt.value)
+
+
+# --- recording from the command line ----------------------------------------------------
+
+
+def _interactive(no_input: bool) -> bool:
+    return not no_input and sys.stdin.isatty()
+
+
+def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
+    """The body shared by add-training and add-delivery: the options given -> a record
+    (asking for what is missing on a terminal) -> one service call."""
+    from salw_nexus import editing, render
+
+    from . import entry
+
+    data = entry.fields_given(ctx.params, [kind])
+    interactive = _interactive(no_input)
+    if not interactive:
+        entry.refuse_missing(kind, data)
+    entry.prompt_missing(kind, data, state(ctx).db)
+    id_made = "id" not in data
+    if id_made:
+        data["id"] = editing.suggest_id(kind, data)
+    record = entry.build(kind.model, data)
+    if interactive:
+        render.preview(record)
+        if not typer.confirm(f"Save this {kind.singular}?", default=True):
+            render.message("nothing was saved")
+            raise typer.Exit(1)
+    with writing(ctx) as session:
+        stored = editing.add_record(session, record=record, id_made=id_made)  # type: ignore[arg-type]
+    typer.echo(stored.id)
+    render.message(f"added {kind.singular} {stored.id}")
+
+
+@commands.command("add-training")
+def add_training(
+    ctx: typer.Context,
+    record_id: IdOption = None,
+    title: TitleOption = None,
+    country: RecordCountryOption = None,
+    city: CityOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    participants: CountOption = None,
+    approximate: ApproximateOption = None,
+    female: CountOption = None,
+    male: CountOption = None,
+    agency: AgenciesOption = None,
+    audience: AudienceOption = None,
+    topic: TopicOption = None,
+    organiser: OrganiserOption = None,
+    project: RecordProjectOption = None,
+    source: SourceOption = None,
+    notes: NotesOption = None,
+    no_input: NoInputOption = False,
+) -> None:
+    """Record a training; prompts for missing required fields on a terminal."""
+    _add(ctx, TRAININGS, no_input)
+
+
+@commands.command("add-delivery")
+def add_delivery(
+    ctx: typer.Context,
+    record_id: IdOption = None,
+    date: DateOption = None,
+    country: RecordCountryOption = None,
+    agency: RecipientOption = None,
+    unit: UnitOption = None,
+    item: ItemOption = None,
+    official: OfficialOption = None,
+    purpose: PurposeOption = None,
+    project: RecordProjectOption = None,
+    source: SourceOption = None,
+    notes: NotesOption = None,
+    no_input: NoInputOption = False,
+) -> None:
+    """Record a handover of equipment; prompts for missing required fields on a terminal."""
+    _add(ctx, DELIVERIES, no_input)
+
+
+@commands.command()
+def edit(
+    ctx: typer.Context,
+    record_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The training or delivery to change.")
+    ],
+    title: TitleOption = None,
+    country: RecordCountryOption = None,
+    city: CityOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    participants: CountOption = None,
+    approximate: ApproximateOption = None,
+    female: CountOption = None,
+    male: CountOption = None,
+    agency: AgenciesOption = None,
+    audience: AudienceOption = None,
+    topic: TopicOption = None,
+    organiser: OrganiserOption = None,
+    date: DateOption = None,
+    unit: UnitOption = None,
+    item: ItemOption = None,
+    official: OfficialOption = None,
+    purpose: PurposeOption = None,
+    project: RecordProjectOption = None,
+    source: SourceOption = None,
+    notes: NotesOption = None,
+) -> None:
+    """Change fields of a record (list options replace the list; "" clears a field)."""
+    from salw_nexus import editing, render
+
+    from . import entry
+
+    # --agency is a training's agencies or a delivery's recipient: the store tells which.
+    changes = entry.fields_given(
+        {k: v for k, v in ctx.params.items() if k not in ("record_id", "agency")}
+    )
+    if not changes and not agency:
+        raise UsageError("nothing to change", hint="Give the fields to change as options.")
+    with writing(ctx, create=False) as session:
+        before, after = editing.edit_record(
+            session, record_id=from_argv(record_id), changes=changes,
+            agencies=[from_argv(a) for a in agency or []], validate=entry.build,
+        )  # fmt: skip
+    render.changes(before, after)
+
+
+@commands.command()
+def remove(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="The record to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a training, delivery or (unused) project."""
+    from salw_nexus import editing, render
+
+    if not yes:
+        if not _interactive(False):
+            raise UsageError(
+                f"removing {record_id!r} needs confirmation", hint="Give --yes to remove it."
+            )
+        with reading(ctx) as session:
+            record = editing.get_record(session, record_id=from_argv(record_id))
+        render.preview(record)
+        if not typer.confirm(f"Remove {record_id}?", default=False):
+            render.message("nothing was removed")
+            raise typer.Exit(1)
+    with writing(ctx, create=False) as session:
+        kind = editing.remove_record(session, record_id=from_argv(record_id))
+    render.message(f"removed {kind.singular} {record_id}")
+
+
+# The store itself: `nexus db ...` (store_commands.py).
+commands.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    from salw_nexus.terminal import configure_streams
+
+    configure_streams()
+    app()

@@ -1,0 +1,226 @@
+"""The options the commands share, each parsed where it comes in.
+
+A value is turned into what the services take (an alpha-2 code, a date, a ``Quarter``)
+by the option's parser, so a bad one stops the command before anything is opened, with
+exit code 2 and a message naming the option; no service ever sees option text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from salw_nexus.errors import UsageError
+from salw_nexus.text import from_argv
+
+if TYPE_CHECKING:
+    from salw_nexus.periods import Quarter
+
+T = TypeVar("T")
+
+
+def parsed_as(option: str, parse: Callable[[str], T]) -> Callable[[str], T]:
+    """A parser for ``option``: its text as typed (``text.from_argv``) given to ``parse``;
+    a ValueError becomes a usage error naming the option."""
+
+    def parser(value: str) -> T:
+        text = from_argv(value)
+        if any("\ud800" <= char <= "\udfff" for char in text):
+            raise UsageError(f"{option}: not UTF-8 text: {text!r}")
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise UsageError(f"{option}: {exc}") from None
+
+    return parser
+
+
+def as_text(text: str) -> str:
+    return text
+
+
+def country_code(text: str) -> str:
+    from salw_nexus.countries import to_alpha2
+
+    return to_alpha2(text)
+
+
+def day(text: str) -> dt.date:
+    """A --from/--to date, moved into the years records may have: ``--from 0001-01-01``
+    selects what ``--from 1990-01-01`` does, and keeps quarters within what dates hold."""
+    from salw_nexus.bounds import in_range
+    from salw_nexus.models import parse_date
+
+    return in_range(parse_date(text))
+
+
+def quarter(text: str) -> Quarter:
+    from salw_nexus.periods import Quarter
+
+    return Quarter.parse(text)
+
+
+def fiscal_start(month: int) -> int:
+    from salw_nexus.periods import check_fiscal_start
+
+    try:
+        check_fiscal_start(month)
+    except ValueError as exc:
+        raise UsageError(f"--fiscal-year-start: {exc}") from None
+    return month
+
+
+def complete_country(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion for --country: ISO codes and English names."""
+    from salw_nexus.countries import complete
+
+    return complete(incomplete)
+
+
+def complete_agency(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for --agency: the names already in the store."""
+    from salw_nexus import db, models
+    from salw_nexus.editing import known_agencies
+
+    try:
+        with db.session_scope(ctx.find_root().params.get("db")) as session:
+            names = known_agencies(session)
+    except Exception:  # completion must never fail loudly
+        return []
+    needle = models.search_key(incomplete)
+    return [name for name in names if needle in models.search_key(name)]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class ExportFormat(str, Enum):
+    yaml = "yaml"
+    json = "json"
+    csv = "csv"
+
+
+class ReportFormat(str, Enum):
+    markdown = "markdown"
+    html = "html"
+
+
+# --- filters (the listings, summary and report) -----------------------------------------
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="table for people; csv, json, markdown for programs and documents."
+    ),
+]
+CountryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--country", "-c", help="ISO code (KG, KGZ) or English name.",
+        parser=parsed_as("--country", country_code), autocompletion=complete_country,
+    ),
+]  # fmt: skip
+FromOption = Annotated[
+    dt.date | None,
+    typer.Option("--from", help="On or after this date (YYYY-MM-DD).",
+                 parser=parsed_as("--from", day), metavar="TEXT"),
+]  # fmt: skip
+ToOption = Annotated[
+    dt.date | None,
+    typer.Option("--to", help="On or before this date (YYYY-MM-DD).",
+                 parser=parsed_as("--to", day), metavar="TEXT"),
+]  # fmt: skip
+# Any: the type is Quarter (or None), which typer must not import to show --help.
+QuarterOption = Annotated[
+    Any,
+    typer.Option("--quarter", "-q", help="A quarter: 2025-Q1 (or 2025Q1).",
+                 parser=parsed_as("--quarter", quarter), metavar="TEXT"),
+]  # fmt: skip
+AgencyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--agency", "-a", help="Part of an agency name, any case or script (мвд finds МВД).",
+        parser=parsed_as("--agency", as_text), autocompletion=complete_agency,
+    ),
+]  # fmt: skip
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", "-p", help="Project id.", parser=parsed_as("--project", as_text)),
+]
+FiscalStartOption = Annotated[
+    int,
+    typer.Option(
+        "--fiscal-year-start", min=1, max=12, callback=fiscal_start,
+        help="Month the fiscal year starts (1, 4, 7 or 10); 4 = Canada's: FY2024-25 Q3.",
+    ),
+]  # fmt: skip
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", "-n", min=1, help="Show at most this many records.")
+]
+OffsetOption = Annotated[
+    int, typer.Option("--offset", min=0, help="Skip this many records first (with --limit: pages).")
+]
+
+# --- record fields (add-training, add-delivery, edit) -----------------------------------
+
+NoInputOption = Annotated[
+    bool, typer.Option("--no-input", help="Never prompt: fail if a required option is missing.")
+]
+IdOption = Annotated[
+    str | None,
+    typer.Option("--id", help="The record's id (default: made from country, date, title)."),
+]
+TitleOption = Annotated[str | None, typer.Option("--title", help="The course title.")]
+RecordCountryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--country", "-c", help="ISO code or English name.", autocompletion=complete_country
+    ),
+]
+CityOption = Annotated[str | None, typer.Option("--city")]
+StartOption = Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="Last day, YYYY-MM-DD.")]
+CountOption = Annotated[int | None, typer.Option(help="A whole number.")]
+ApproximateOption = Annotated[
+    bool | None,
+    typer.Option("--approximate/--exact", help='Participants is a lower bound ("over 16").'),
+]
+AgenciesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agency", "-a", help="Agency represented; repeat for each.",
+        autocompletion=complete_agency,
+    ),
+]  # fmt: skip
+RecipientOption = Annotated[
+    str | None,
+    typer.Option("--agency", "-a", help="The receiving ministry.", autocompletion=complete_agency),
+]
+AudienceOption = Annotated[list[str] | None, typer.Option("--audience", help="Repeat for each.")]
+TopicOption = Annotated[list[str] | None, typer.Option("--topic", help="Repeat for each.")]
+OrganiserOption = Annotated[list[str] | None, typer.Option("--organiser", help="Repeat for each.")]
+RecordProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", "-p", help="Project id (default: the store's only project)."),
+]
+SourceOption = Annotated[str | None, typer.Option("--source", help="Where the facts come from.")]
+NotesOption = Annotated[str | None, typer.Option("--notes")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Day of the handover, YYYY-MM-DD.")]
+UnitOption = Annotated[str | None, typer.Option("--unit", help="The receiving department.")]
+ItemOption = Annotated[
+    list[str] | None,
+    typer.Option("--item", help='What was handed over, "NAME[:QTY]"; repeat for each.'),
+]
+OfficialOption = Annotated[
+    list[str] | None,
+    typer.Option("--official", help='An official present, "NAME[:TITLE]"; repeat for each.'),
+]
+PurposeOption = Annotated[str | None, typer.Option("--purpose")]

@@ -1,0 +1,54 @@
+"""Text made from values, shared by the record export and the reports' renderers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .text import item_text
+
+CSV_LIST_SEPARATOR = "; "
+
+
+def shortened(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ``...`` marking the cut."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """``repr(value)``, shortened: an error line names a value, it does not reprint a
+    megabyte of it."""
+    return shortened(repr(value), width)
+
+
+def indented_json(value: Any, margin: str, default: Callable[[Any], Any] | None = None) -> str:
+    """``value`` as JSON (indent 2) whose lines after the first start with ``margin``: a
+    piece of an enclosing array or object, written one element at a time."""
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=default)
+    return text.replace("\n", "\n" + margin)  # JSON text holds no raw newline in a string
+
+
+def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
+    """Officials as ``NAME (TITLE); NAME``: a CSV cell, and the tables' Officials line."""
+    return CSV_LIST_SEPARATOR.join(
+        o["name"] + (f" ({o['title']})" if o["title"] else "") for o in officials
+    )
+
+
+def csv_cell(key: str, value: Any) -> str:
+    """One CSV cell's text: lists joined with ``; ``, items as ``--item`` spells them
+    (``NAME:QTY``), officials ``NAME (TITLE)``. ``text.spreadsheet_cell`` makes it safe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if key == "items":
+            return CSV_LIST_SEPARATOR.join(
+                item_text(item["name"], item["quantity"]) for item in value
+            )
+        if key == "officials":
+            return officials_text(value)
+        return CSV_LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)

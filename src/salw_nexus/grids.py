@@ -1,0 +1,267 @@
+"""Reports as grids of display text: the table for people and its Markdown form.
+
+A grid is what a report looks like to a person: headers, rows of display strings, the
+group, subtotal and total rows marked, sections. ``render.py`` draws it with Rich (the
+table format); ``markdown()`` writes it as a GitHub table. Building a grid draws nothing.
+
+Shown in grids: a lower-bound count as ``≥16``, an unknown one as ``?``. Text from the
+records never brings a control character along (``text.for_people``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
+
+from .formatting import officials_text
+from .terminal import displayable, is_utf
+from .text import for_people
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .reports import HandoverReport, HandoverRow, RecordView, TrainingList
+    from .summary import Summary, SummaryRow
+
+UNKNOWN = "?"
+MAX_WORD = 16  # a longer word may be broken rather than widen its column
+COMFORTABLE = 20  # the width below which wrapped text becomes hard to read
+
+
+@dataclass
+class Grid:
+    """Display strings in rows; ``styles`` marks subtotal/total rows, ``breaks`` sections."""
+
+    title: str
+    headers: list[str]
+    right: set[int] = field(default_factory=set)  # right-aligned (numeric) columns
+    nowrap: set[int] = field(default_factory=set)  # ids and dates are never broken
+    rows: list[list[str]] = field(default_factory=list)
+    styles: list[str] = field(default_factory=list)  # "", "group", "subtotal" or "total"
+    breaks: set[int] = field(default_factory=set)  # a section ends after these rows
+
+    def __post_init__(self) -> None:
+        self.title = for_people(self.title)
+
+    def add(self, row: Sequence[str], style: str = "") -> None:
+        self.rows.append([for_people(cell) for cell in row])
+        self.styles.append(style)
+
+    def shown_in(self, encoding: str) -> Grid:
+        """The grid as a console in ``encoding`` shows it (``terminal.displayable``)."""
+        if is_utf(encoding):
+            return self
+        fit = partial(displayable, encoding=encoding)
+        return Grid(
+            title=fit(self.title),
+            headers=[fit(h) for h in self.headers],
+            right=self.right,
+            nowrap=self.nowrap,
+            rows=[[fit(cell) for cell in row] for row in self.rows],
+            styles=self.styles,
+            breaks=self.breaks,
+        )
+
+    def end_section(self) -> None:
+        if self.rows:
+            self.breaks.add(len(self.rows) - 1)
+
+
+def count(value: int | None, lower_bound: bool = False) -> str:
+    if value is None:
+        return UNKNOWN
+    return f"≥{value}" if lower_bound else str(value)
+
+
+def date_range(start: dt.date, end: dt.date) -> str:
+    return str(start) if start == end else f"{start} → {end}"
+
+
+def items_text(row: HandoverRow) -> str:
+    return "; ".join(
+        i["name"] + ("" if i["quantity"] is None else f" × {i['quantity']}") for i in row.items
+    )
+
+
+def officials_of(row: HandoverRow) -> str:
+    return officials_text(row.officials)
+
+
+def trainings_grid(data: TrainingList) -> Grid:
+    trainings = list(data.trainings)
+    grid = Grid(
+        title=f"Trainings ({len(trainings)})",
+        headers=["Dates", "Country", "Title", "Participants", "F", "M", "Agencies", "ID"],
+        right={3, 4, 5},
+        nowrap={0, 7},
+    )
+    for t in trainings:
+        grid.add(
+            [
+                date_range(t.start, t.end),
+                t.country_name,
+                t.title,
+                count(t.participants, t.approximate),
+                count(t.female),
+                count(t.male),
+                "; ".join(t.agencies),
+                t.id,
+            ]
+        )
+    return grid
+
+
+def handovers_grid(data: HandoverReport) -> Grid:
+    groups = data.groups()
+    total = sum(len(group.handovers) for group in groups)
+    grid = Grid(
+        title=f"Handovers by country ({total})",
+        headers=["Date", "Recipient", "Handed over", "Officials", "ID"],
+        nowrap={0, 4},
+    )
+    for group in groups:
+        grid.add([group.country_name, "", "", "", ""], "group")
+        for h in group.handovers:
+            recipient = h.agency + (f" — {h.unit}" if h.unit else "")
+            grid.add([str(h.date), recipient, items_text(h), officials_of(h), h.id])
+        units = f"{group.quantity_stated} unit(s) counted" if group.quantity_stated else ""
+        if not group.quantities_complete:
+            units = (units + ", " if units else "") + "some quantities not stated"
+        handovers = f"{len(group.handovers)} handover(s)"
+        grid.add([f"Subtotal {group.country}", handovers, units, "", ""], "subtotal")
+        grid.end_section()
+    return grid
+
+
+SUMMARY_HEADERS = [
+    "Period", "Start", "End", "Trainings", "Training days", "Participants",
+    "Female", "Male", "Person-days", "Deliveries", "Countries",
+]  # fmt: skip
+
+
+def _summary_cells(row: SummaryRow) -> list[str]:
+    return [
+        row.period,
+        str(row.start or ""),
+        str(row.end or ""),
+        str(row.trainings),
+        str(row.training_days),
+        count(row.participants, row.participants_approximate),
+        count(row.female) if row.trainings else "",
+        count(row.male) if row.trainings else "",
+        count(row.person_days, row.participants_approximate),
+        str(row.deliveries),
+        " ".join(row.countries),
+    ]
+
+
+def summary_grid(data: Summary) -> Grid:
+    calendar = "calendar quarters" if data.fiscal_start == 1 else "fiscal quarters"
+    grid = Grid(
+        title=f"Quarterly summary ({calendar})",
+        headers=SUMMARY_HEADERS,
+        right=set(range(3, 10)),
+        nowrap={0, 1, 2},
+    )
+    for row in data.rows:
+        grid.add(_summary_cells(row))
+    grid.end_section()
+    grid.add(_summary_cells(data.total), "total")
+    return grid
+
+
+def record_grid(data: RecordView) -> Grid:
+    from .kinds import DELIVERIES, PROJECTS, TRAININGS
+    from .reports import HandoverRow, TrainingRow
+    from .tabular import record_dict
+
+    kind = {TrainingRow: TRAININGS, HandoverRow: DELIVERIES}.get(type(data), PROJECTS)
+    grid = Grid(title=f"{kind.singular} {data.id}", headers=["Field", "Value"])
+    for key, value in record_dict(data).items():
+        grid.add([key, display(key, value)])
+    return grid
+
+
+def display(key: str, value: Any) -> str:
+    if value is None:
+        return UNKNOWN if key in ("participants", "female", "male", "quantity") else ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "\n".join(
+                "; ".join(f"{k}: {display(k, v)}" for k, v in entry.items() if display(k, v))
+                for entry in value
+            )
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+@cache
+def _builders() -> dict[type, Callable[[Any], Grid]]:
+    """Which grid shows which report: a new report adds its line here."""
+    from .reports import HandoverReport, HandoverRow, ProjectView, TrainingList, TrainingRow
+    from .summary import Summary
+
+    return {
+        TrainingList: trainings_grid,
+        HandoverReport: handovers_grid,
+        Summary: summary_grid,
+        TrainingRow: record_grid,
+        HandoverRow: record_grid,
+        ProjectView: record_grid,
+    }
+
+
+def grid_of(report: Any) -> Grid:
+    """The grid of any report."""
+    return _builders()[type(report)](report)
+
+
+def markdown(grid: Grid) -> str:
+    def cell(text: str, style: str) -> str:
+        text = text.replace("|", "\\|").replace("\n", "<br>")
+        return (
+            f"**{text}**"
+            if text and style in ("group", "total")
+            else (f"*{text}*" if text and style == "subtotal" else text)
+        )
+
+    lines = [f"### {grid.title}", ""]
+    lines.append("| " + " | ".join(grid.headers) + " |")
+    lines.append(
+        "|" + "|".join("---:" if i in grid.right else "---" for i in range(len(grid.headers))) + "|"
+    )
+    for row, style in zip(grid.rows, grid.styles, strict=True):
+        lines.append("| " + " | ".join(cell(c, style) for c in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def preview_grid(record: BaseModel) -> Grid:
+    """An input model as the record it will be stored as (before add, remove)."""
+    from .kinds import of_record
+
+    noun = of_record(record).singular
+    grid = Grid(title=f"{noun} {getattr(record, 'id', '')}", headers=["Field", "Value"], nowrap={0})
+    for key, value in record.model_dump().items():
+        grid.add([key, display(key, value)])
+    return grid
+
+
+def changes_grid(before: BaseModel, after: BaseModel) -> Grid | None:
+    """What an edit changed, field by field (before → after); None when nothing did."""
+    old, new = before.model_dump(), after.model_dump()
+    changed = [key for key in new if old.get(key) != new[key]]
+    if not changed:
+        return None
+    grid = Grid(
+        title=f"changed {getattr(after, 'id', '')}",
+        headers=["Field", "Before", "After"],
+        nowrap={0},
+    )
+    for key in changed:
+        grid.add([key, display(key, old.get(key)), display(key, new[key])])
+    return grid

@@ -1,0 +1,115 @@
+"""The record kinds: one declaration each, which every layer iterates over.
+
+A kind is what a record file lists under one top-level key (``projects:``,
+``trainings:``, ``deliveries:``) and what one table of the store holds. Everything the
+rest of the code needs to know about a kind in general is declared here once: its names,
+its input model and table, the field that dates it, what a new record must be given, the
+command-line option that sets each field, and what its made-up ids are made from. Code
+that branches on a kind asks this registry, never a string.
+
+Light on purpose: the models are imported only when asked for (``Kind.model``), so that
+``nexus --help`` does not pay for pydantic and SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import import_module
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from sqlalchemy import Table
+
+# The field of a training or delivery that names its project.
+PROJECT_FIELD = "project"
+# The column that stores it: a record's field and its column differ only here.
+PROJECT_COLUMN = "project_id"
+
+
+@dataclass(frozen=True, eq=False)  # one object per kind: compared and hashed by identity
+class Kind:
+    plural: str  # the record file's key, the CSV file's stem: "trainings"
+    singular: str  # in messages: "a training with the id ..."
+    model_name: str  # the input model in models.py
+    table_name: str  # the table model in models.py
+    date_field: str | None = None  # what orders and filters records by date
+    required: tuple[str, ...] = ()  # what `add-*` asks for when it is not given
+    # Options whose name is not the field's (the field "agencies" is set by "agency").
+    option_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    id_words_from: str | None = None  # a made id ends with the words of this field
+    editable: bool = True  # changed from the command line (projects: in a record file)
+
+    @property
+    def model(self) -> type[BaseModel]:
+        """The input model: validates a record of this kind from a file or from options."""
+        model: type[BaseModel] = getattr(import_module("salw_nexus.models"), self.model_name)
+        return model
+
+    @property
+    def table(self) -> Table:
+        """The table of the store holding records of this kind (SQLAlchemy Core)."""
+        table: Table = getattr(import_module("salw_nexus.models"), self.table_name).__table__
+        return table
+
+    def option(self, field_name: str) -> str:
+        """The name of the command-line option that sets ``field_name`` (without dashes)."""
+        return self.option_names.get(field_name, field_name.replace("_", "-"))
+
+    def __str__(self) -> str:
+        return self.plural
+
+
+PROJECTS = Kind(plural="projects", singular="project", model_name="ProjectIn",
+                table_name="Project", editable=False)  # fmt: skip
+TRAININGS = Kind(
+    plural="trainings",
+    singular="training",
+    model_name="TrainingIn",
+    table_name="Training",
+    date_field="start",
+    required=("title", "country", "start", "end"),
+    option_names=MappingProxyType(
+        {"agencies": "agency", "topics": "topic", "organisers": "organiser"}
+    ),
+    id_words_from="title",
+)
+DELIVERIES = Kind(
+    plural="deliveries",
+    singular="delivery",
+    model_name="DeliveryIn",
+    table_name="Delivery",
+    date_field="date",
+    required=("date", "country", "agency", "items"),
+    option_names=MappingProxyType({"items": "item", "officials": "official"}),
+    id_words_from="items",
+)
+# In the order a record file lists them and a load writes them: projects first, since
+# the other kinds refer to them.
+KINDS: tuple[Kind, ...] = (PROJECTS, TRAININGS, DELIVERIES)
+DATED: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.date_field)
+PLURALS: tuple[str, ...] = tuple(kind.plural for kind in KINDS)
+
+
+def by_plural(name: str) -> Kind:
+    """The kind a record file lists under ``name``; KeyError when there is none."""
+    for kind in KINDS:
+        if kind.plural == name:
+            return kind
+    raise KeyError(name)
+
+
+def of_record(record: Any) -> Kind:
+    """The kind of an input model instance."""
+    name = type(record).__name__
+    for kind in KINDS:
+        if kind.model_name == name:
+            return kind
+    raise TypeError(f"not a record: {name}")
+
+
+def dated() -> Iterator[Kind]:
+    """The kinds whose records have a date (and a country, a project, agencies)."""
+    return iter(DATED)
