@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import StoreError, option
 from .failures import damaged, translated
 from .files import is_sqlite_database, kind_of
+from .migrations import FIRST_REVISION_TABLE, TABLES_OF_EVERY_REVISION
 from .settings import DEFAULT_LOCK_TIMEOUT_S, lock_timeout
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT_S"]  # the default of NEXUS_LOCK_TIMEOUT, for the tests
@@ -195,7 +196,7 @@ def _use_wal(cursor: Any, timeout: float) -> None:
 
 def foreign_tables(tables: set[str]) -> bool:
     """Whether a database's tables are another program's: some, and none of nexus's."""
-    return bool(tables) and not tables & NEXUS_TABLES
+    return bool(tables) and not tables & TABLES_OF_EVERY_REVISION
 
 
 def _ours_or_new(cursor: Any) -> bool:
@@ -356,14 +357,17 @@ def make_engine(
 # --- schema versions (Alembic) -----------------------------------------------------------
 
 # The migrations in salw_nexus/migrations/versions, oldest first (a test checks the list).
-REVISIONS = ("0001", "0002")
+# The schema revisions, oldest first: one migration each in migrations/versions, named
+# NNNN_what_it_does.py with revision "NNNN" (a new one is found there, not listed here).
+REVISIONS = tuple(
+    sorted(
+        name[:4]
+        for name in os.listdir(Path(__file__).parent / "migrations" / "versions")
+        if name[:4].isdigit() and name.endswith(".py")
+    )
+)
 HEAD = REVISIONS[-1]
 WRITER_LOCK = 7_238_001  # PostgreSQL advisory lock taken by every writer (SQLite: BEGIN IMMEDIATE)
-# The tables of every revision: a database holding other tables only is another program's.
-NEXUS_TABLES = frozenset(
-    {"project", "training", "delivery", "agency", "training_agency", "delivery_item",
-     "official", "alembic_version"}
-)  # fmt: skip
 
 
 def lock_for_writing(connection: Any) -> None:
@@ -387,7 +391,7 @@ def stored_revision(connection: Any) -> str | None:
     if inspector.has_table("alembic_version"):
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         return None if revision is None else str(revision)
-    return REVISIONS[0] if inspector.has_table("training") else None
+    return REVISIONS[0] if inspector.has_table(FIRST_REVISION_TABLE) else None
 
 
 def _refuse_foreign(connection: Any, location: StoreLocation) -> None:

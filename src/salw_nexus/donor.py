@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .bounds import EARLIEST
 from .countries import name_of
 from .errors import NotFoundError, UsageError, option
-from .kinds import DELIVERIES, TRAININGS
+from .kinds import DELIVERIES, PROJECT_FIELD, TRAININGS
 from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
 from .reports import (
     DELIVERY,
@@ -234,7 +234,7 @@ def _project(session: Session, project_id: str | None) -> dict[str, Any]:
             if project["id"] == project_id:
                 return dict(project)
         raise NotFoundError(
-            f"{option('project')}: no project has the id {project_id!r}",
+            f"{option(PROJECT_FIELD)}: no project has the id {project_id!r}",
             hint="Projects in the store: " + (", ".join(p["id"] for p in projects) or "none"),
         )
     if len(projects) == 1:
@@ -245,7 +245,7 @@ def _project(session: Session, project_id: str | None) -> dict[str, Any]:
             hint="Load the records first: nexus load",
         )
     raise UsageError(
-        f"the store holds several projects; choose one with {option('project')}",
+        f"the store holds several projects; choose one with {option(PROJECT_FIELD)}",
         hint="Projects: " + ", ".join(p["id"] for p in projects),
     )
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DuplicateIdError, NexusError, NotFoundError, RecordError, UsageError, option
 from .formatting import shown
-from .kinds import DATED, KINDS, PROJECTS, Kind, of_record
+from .kinds import DATED, KINDS, PROJECT_FIELD, PROJECTS, Kind, of_record
 from .records import Parsed, RecordSet
 from .store import export_records, load_records
 
@@ -145,7 +145,7 @@ def add_record(session: Session, *, record: Dated, id_made: bool = False) -> Dat
     if taken:
         raise DuplicateIdError(record.id, taken[0].singular)
     if record.project is None:
-        record = record.model_copy(update={"project": only_project(session)})
+        record = record.model_copy(update={PROJECT_FIELD: only_project(session)})
     _write_one(session, record)
     return record
 

@@ -30,7 +30,7 @@ def backup(location: StoreLocation, target: Path, *, force: bool = False) -> Pat
     if location.path is None:
         raise StoreError(
             f"nexus db backup copies SQLite stores; {location.label} is a server database",
-            hint="Back up PostgreSQL with its own tool: pg_dump --format=custom DBNAME > FILE",
+            hint="Back up PostgreSQL with its own tool: pg_dump -Fc DBNAME > FILE",
         )
     prepare(location, create=False)
     chosen = output_target(target, protected=location.files, overwrite=force, text_output=False)

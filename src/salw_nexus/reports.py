@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypedDict
 
 from .bounds import MAX_ROWS
 from .countries import name_of
@@ -154,6 +154,9 @@ def filter_deliveries(query: Select[Any], filters: Filters) -> Select[Any]:
 CHUNK = 1000
 
 
+STAMPS = ("created_at", "updated_at")
+
+
 class TrainingRow(NamedTuple):
     id: str
     project: str | None
@@ -206,6 +209,14 @@ class HandoverRow(NamedTuple):
     updated_at: dt.datetime | None
 
 
+def _positions(row_type: Any) -> dict[str, int]:
+    """Where each field of a row type sits: a row's values are looked up by field name."""
+    return {name: index for index, name in enumerate(row_type._fields)}
+
+
+TRAINING_AT, HANDOVER_AT = _positions(TrainingRow), _positions(HandoverRow)
+
+
 @dataclass(frozen=True)
 class CountryHandovers:
     """One country's handovers and its subtotal."""
@@ -241,6 +252,13 @@ class TrainingList:
     """
 
     trainings: Generator[TrainingRow, None, None]
+    # As records (JSON, CSV): one per row, without when each was created and updated.
+    row_type: ClassVar[type] = TrainingRow
+    left_out: ClassVar[tuple[str, ...]] = STAMPS
+
+    @property
+    def rows(self) -> Generator[TrainingRow, None, None]:
+        return self.trainings
 
     def close(self) -> None:
         self.trainings.close()
@@ -255,6 +273,12 @@ class HandoverReport:
     """
 
     handovers: Generator[HandoverRow, None, None]
+    row_type: ClassVar[type] = HandoverRow  # as TrainingList
+    left_out: ClassVar[tuple[str, ...]] = STAMPS
+
+    @property
+    def rows(self) -> Generator[HandoverRow, None, None]:
+        return self.handovers
 
     def groups(self) -> list[CountryHandovers]:
         return by_country(self.handovers)
@@ -289,32 +313,26 @@ def _in_chunks(session: Session, query: Select[Any]) -> Iterator[Sequence[Any]]:
         result.close()  # also when the reader stops early (`show` takes the first row)
 
 
-STAMPS = ("created_at", "updated_at")
-
-
-def _stamps(table: Table, stamps: bool) -> tuple[Any, Any]:
-    """``created_at`` and ``updated_at``, or NULLs: a listing does not show them, and
-    reading and converting two timestamps a row is a sixth of a long listing's work."""
+def _stored_columns(table: Table, row_type: Any, stamps: bool, **computed: Any) -> list[Any]:
+    """One column per field of ``row_type`` (a NamedTuple), in its order and labelled with
+    its name: the store's column (``project_id`` for ``project``), a ``computed`` one, or
+    NULL for what is filled in as the rows are read. The query is made from
+    the row type's fields, so a row's values are the row type's, field for field."""
     from sqlalchemy import null
 
-    if stamps:
-        return table.c.created_at, table.c.updated_at
-    return null().label(STAMPS[0]), null().label(STAMPS[1])
-
-
-def _stored_columns(table: Table, row_type: Any, stamps: bool, **computed: Any) -> list[Any]:
-    """The columns for the fields of ``row_type`` (a NamedTuple) that the store holds or
-    ``computed`` gives, each labelled with its field's name (``project_id`` as
-    ``project``): a row is read by name (``row._mapping``), never by position."""
     columns = []
     for name in row_type._fields:
         if name == PROJECT_FIELD:
             columns.append(table.c[PROJECT_COLUMN].label(name))
         elif name in computed:
             columns.append(computed[name].label(name))
-        elif name in table.c and name not in STAMPS:
+        elif name in STAMPS:
+            columns.append(table.c[name] if stamps else null().label(name))
+        elif name in table.c:
             columns.append(table.c[name])
-    return [*columns, *_stamps(table, stamps)]
+        else:
+            columns.append(null().label(name))
+    return columns
 
 
 def _training_columns(stamps: bool) -> list[Any]:
@@ -407,13 +425,14 @@ def _trainings(
         closing(_rows(session, agencies_query)) as agencies,
     ):
         agencies_of = _belonging(agencies)
+        at = TRAINING_AT
+        record_id, country = at["id"], at["country"]
+        country_name, agencies_at = at["country_name"], at["agencies"]
         for row in trainings:
-            fields = row._mapping
-            yield TrainingRow(
-                **fields,
-                country_name=name_of(fields["country"]),
-                agencies=[name for _, name in agencies_of(fields["id"])],
-            )
+            values = list(row)
+            values[country_name] = name_of(values[country])
+            values[agencies_at] = [name for _, name in agencies_of(values[record_id])]
+            yield TrainingRow._make(values)
 
 
 def _country_order(session: Session) -> Any:
@@ -464,17 +483,18 @@ def _handovers(
         closing(_rows(session, officials_query)) as officials,
     ):
         items_of, officials_of = _belonging(items), _belonging(officials)
+        at = HANDOVER_AT
+        key, country, country_name = at["id"], at["country"], at["country_name"]
+        items_at, officials_at = at["items"], at["officials"]
         for row in deliveries:
-            fields = row._mapping
-            record_id = fields["id"]
-            yield HandoverRow(
-                **fields,
-                country_name=name_of(fields["country"]),
-                items=[
-                    {"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items_of(record_id)
-                ],
-                officials=[{"name": n, "title": t} for _, n, t in officials_of(record_id)],
-            )
+            values = list(row)
+            record_id = values[key]
+            values[country_name] = name_of(values[country])
+            values[items_at] = [
+                {"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items_of(record_id)
+            ]
+            values[officials_at] = [{"name": n, "title": t} for _, n, t in officials_of(record_id)]
+            yield HandoverRow._make(values)
 
 
 # --- one record -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import UsageError, option
 from .kinds import DELIVERIES, TRAININGS
@@ -46,6 +46,8 @@ class SummaryRow:
 @dataclass(frozen=True)
 class Summary:
     rows: list[SummaryRow]
+    row_type: ClassVar[type] = SummaryRow  # as records (JSON, CSV): one per quarter
+    left_out: ClassVar[tuple[str, ...]] = ()
     total: SummaryRow
     fiscal_start: int
 

@@ -14,14 +14,12 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import partial
 from operator import attrgetter
 from typing import Any, get_origin, get_type_hints
 
 from .formatting import CSV_LIST_SEPARATOR, csv_cell, indented_json
 from .text import spreadsheet_cell
-
-LISTING_EXCLUDES = ("created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -42,30 +40,15 @@ class Records:
         return attrgetter(*self.names)
 
 
-@cache
-def _listings() -> dict[type, tuple[type, Callable[[Any], Iterable[Any]], tuple[str, ...]]]:
-    """The reports that are lists of rows: their row type, how to get the rows, and the
-    fields left out. A report not named here is a single record (``show``)."""
-    from .reports import HandoverReport, HandoverRow, TrainingList, TrainingRow
-    from .summary import Summary, SummaryRow
-
-    return {
-        TrainingList: (TrainingRow, attrgetter("trainings"), LISTING_EXCLUDES),
-        HandoverReport: (HandoverRow, attrgetter("handovers"), LISTING_EXCLUDES),
-        Summary: (SummaryRow, attrgetter("rows"), ()),
-    }
-
-
-def as_records(data: Any) -> Records:
-    """Any report as Records."""
-    listing = _listings().get(type(data))
-    if listing is None:
-        hints = get_type_hints(type(data))
-        return Records(hints, list(hints), [data], single=True)
-    row_type, rows, excluded = listing
-    hints = get_type_hints(row_type)
-    names = [name for name in hints if name not in excluded]
-    return Records(hints, names, rows(data), single=False)
+def as_records(report: Any) -> Records:
+    """Any report as Records: a listing (one with ``rows``) by its ``row_type``'s fields
+    less those ``left_out``; anything else is one record (``show``)."""
+    if not hasattr(report, "rows"):
+        hints = get_type_hints(type(report))
+        return Records(hints, list(hints), [report], single=True)
+    hints = get_type_hints(report.row_type)
+    names = [name for name in hints if name not in report.left_out]
+    return Records(hints, names, report.rows, single=False)
 
 
 def record_dict(data: Any) -> dict[str, Any]:

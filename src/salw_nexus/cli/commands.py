@@ -183,59 +183,44 @@ def export(
 # --- listings and summaries -------------------------------------------------------------
 
 
-def _listing(ctx: typer.Context, kind: Kind, fmt: OutputFormat, limit: int | None,
-             offset: int, **filters: Any) -> None:  # fmt: skip
-    """The body shared by the listings: filters -> one report service -> one render."""
-    from salw_nexus import render, reports
+def _listing(kind: Kind, summary: str) -> Callable[..., None]:
+    """The command listing records of ``kind``: filters -> one report service -> one render."""
 
-    services: dict[Kind, Callable[..., reports.TrainingList | reports.HandoverReport]] = {
-        TRAININGS: reports.list_trainings,
-        DELIVERIES: reports.list_handovers,
-    }
-    service = services[kind]
-    chosen = reports.make_filters(**filters)
-    page = reports.Page(limit=limit, offset=offset)
-    with reading(ctx) as session, closing(service(session, filters=chosen, page=page)) as listing:
-        render.output(listing, fmt.value)  # in the session: rows are read as they are written
+    def listing(
+        ctx: typer.Context,
+        country: CountryOption = None,
+        date_from: FromOption = None,
+        date_to: ToOption = None,
+        quarter: QuarterOption = None,
+        agency: AgencyOption = None,
+        project: ProjectOption = None,
+        fmt: FormatOption = OutputFormat.table,
+        limit: LimitOption = None,
+        offset: OffsetOption = 0,
+    ) -> None:
+        from salw_nexus import render, reports
 
+        services: dict[Kind, Callable[..., reports.TrainingList | reports.HandoverReport]] = {
+            TRAININGS: reports.list_trainings,
+            DELIVERIES: reports.list_handovers,
+        }
+        filters = reports.make_filters(country=country, start=date_from, end=date_to,
+                                       quarter=quarter, agency=agency, project=project)  # fmt: skip
+        page = reports.Page(limit=limit, offset=offset)
+        with (
+            reading(ctx) as session,
+            closing(services[kind](session, filters=filters, page=page)) as listed,
+        ):
+            render.output(listed, fmt.value)  # in the session: rows are read as they are written
 
-@commands.command()
-def trainings(
-    ctx: typer.Context,
-    country: CountryOption = None,
-    date_from: FromOption = None,
-    date_to: ToOption = None,
-    quarter: QuarterOption = None,
-    agency: AgencyOption = None,
-    project: ProjectOption = None,
-    fmt: FormatOption = OutputFormat.table,
-    limit: LimitOption = None,
-    offset: OffsetOption = 0,
-) -> None:
-    """List trainings by start date."""
-    _listing(ctx, TRAININGS, fmt, limit, offset, country=country, start=date_from,
-             end=date_to, quarter=quarter, agency=agency, project=project)  # fmt: skip
-
-
-def handovers(
-    ctx: typer.Context,
-    country: CountryOption = None,
-    date_from: FromOption = None,
-    date_to: ToOption = None,
-    quarter: QuarterOption = None,
-    agency: AgencyOption = None,
-    project: ProjectOption = None,
-    fmt: FormatOption = OutputFormat.table,
-    limit: LimitOption = None,
-    offset: OffsetOption = 0,
-) -> None:
-    """List deliveries grouped by country, with a subtotal per country."""
-    _listing(ctx, DELIVERIES, fmt, limit, offset, country=country, start=date_from,
-             end=date_to, quarter=quarter, agency=agency, project=project)  # fmt: skip
+    listing.__doc__ = summary
+    return listing
 
 
+commands.command("trainings")(_listing(TRAININGS, "List trainings by start date."))
+handovers = _listing(DELIVERIES, "List deliveries grouped by country, with a subtotal per country.")
 commands.command("handovers")(handovers)
-commands.command("deliveries", help="The same as `handovers`.")(handovers)
+commands.command(DELIVERIES.plural, help="The same as `handovers`.")(handovers)
 
 
 @commands.command()
@@ -293,7 +278,7 @@ def report(
             "-q",
             help="The quarter: 2025-Q1. Default: the last complete quarter.",
             parser=QuarterOption.__metadata__[0].parser,
-            metavar="TEXT",
+            metavar="<str>",
         ),
     ] = None,
     fiscal_year_start: FiscalStartOption = 1,

@@ -126,34 +126,42 @@ CountryOption = Annotated[
     typer.Option(
         "--country", "-c", help="ISO code (KG, KGZ) or English name.",
         parser=parsed_as("--country", country_code), autocompletion=complete_country,
+        metavar="<str>",
     ),
 ]  # fmt: skip
 FromOption = Annotated[
     dt.date | None,
     typer.Option("--from", help="On or after this date (YYYY-MM-DD).",
-                 parser=parsed_as("--from", day), metavar="TEXT"),
+                 parser=parsed_as("--from", day), metavar="<str>"),
 ]  # fmt: skip
 ToOption = Annotated[
     dt.date | None,
     typer.Option("--to", help="On or before this date (YYYY-MM-DD).",
-                 parser=parsed_as("--to", day), metavar="TEXT"),
+                 parser=parsed_as("--to", day), metavar="<str>"),
 ]  # fmt: skip
 # Any: the type is Quarter (or None), which typer must not import to show --help.
 QuarterOption = Annotated[
     Any,
     typer.Option("--quarter", "-q", help="A quarter: 2025-Q1 (or 2025Q1).",
-                 parser=parsed_as("--quarter", quarter), metavar="TEXT"),
+                 parser=parsed_as("--quarter", quarter), metavar="<str>"),
 ]  # fmt: skip
 AgencyOption = Annotated[
     str | None,
     typer.Option(
         "--agency", "-a", help="Part of an agency name, any case or script (мвд finds МВД).",
         parser=parsed_as("--agency", as_text), autocompletion=complete_agency,
+        metavar="<str>",
     ),
 ]  # fmt: skip
 ProjectOption = Annotated[
     str | None,
-    typer.Option("--project", "-p", help="Project id.", parser=parsed_as("--project", as_text)),
+    typer.Option(
+        "--project",
+        "-p",
+        help="Project id.",
+        parser=parsed_as("--project", as_text),
+        metavar="<str>",
+    ),
 ]
 FiscalStartOption = Annotated[
     int,
