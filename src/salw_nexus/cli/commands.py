@@ -217,7 +217,7 @@ def _listing(kind: Kind, summary: str) -> Callable[..., None]:
     return listing
 
 
-commands.command("trainings")(_listing(TRAININGS, "List trainings by start date."))
+commands.command(TRAININGS.plural)(_listing(TRAININGS, "List trainings by start date."))
 handovers = _listing(DELIVERIES, "List deliveries grouped by country, with a subtotal per country.")
 commands.command("handovers")(handovers)
 commands.command(DELIVERIES.plural, help="The same as `handovers`.")(handovers)
