@@ -414,3 +414,41 @@ def test_a_made_id_stays_short_whatever_the_title(loaded: Run) -> None:
                     "--start", "2025-01-01", "--end", "2025-01-02", "--no-input")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout.strip()) <= 120
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--item", ""], "--item 1: must not be empty"),
+        (["--item", "Laptop", "--official", ""], "--official 1: must not be empty"),
+    ],
+)
+def test_an_empty_item_or_official_is_named_when_adding(
+    loaded: Run, store: Store, option: list[str], message: str
+) -> None:
+    before = store.snapshot()
+    result = loaded("add-delivery", "--no-input", "--date", "2025-01-01", "-c", "KG",
+                    "-a", "MVD", *option)  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert store.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("record_id", "options", "named"),
+    [
+        ("kg-2022-10-firearms-trafficking", ["--item", "X"], "--item"),
+        ("kg-2022-10-firearms-trafficking", ["--official", "A:B"], "--official"),
+        (
+            "kz-2024-11-15-it-equipment",
+            ["--topic", "X", "--organiser", "Y"],
+            "--topic, --organiser",
+        ),
+    ],
+)
+def test_an_edit_names_the_option_of_a_field_the_record_lacks(
+    loaded: Run, record_id: str, options: list[str], named: str
+) -> None:
+    result = loaded("edit", record_id, *options)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {named}: not a field of a"), result.stderr

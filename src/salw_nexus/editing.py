@@ -185,7 +185,12 @@ def edit_record(
 def _merged(kind: Kind, record: Record, changes: Mapping[str, Any], validate: Any) -> Record:
     """The record with the given fields replaced, validated as a whole."""
     fields = kind.model.model_fields
-    foreign = [option(kind.option(name)) for name in changes if name not in fields]
+    # Named by the option that set them, whichever kind has the field.
+    foreign = [
+        option(next(k for k in DATED if name in k.model.model_fields).option(name))
+        for name in changes
+        if name not in fields
+    ]
     if foreign:
         raise UsageError(f"{', '.join(foreign)}: not a field of a {kind.singular}")
     data = record.model_dump()

@@ -435,7 +435,7 @@ def edit(
 
     # --agency is a training's agencies or a delivery's recipient: the store tells which.
     changes = entry.fields_given(
-        {k: v for k, v in ctx.params.items() if k not in ("record_id", "agency")}
+        {k: v for k, v in ctx.params.items() if k not in ("record_id", "agency")}, editing=True
     )
     if not changes and not agency:
         raise UsageError("nothing to change", hint="Give the fields to change as options.")

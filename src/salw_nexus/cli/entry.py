@@ -89,11 +89,11 @@ def parse_official(text: str) -> dict[str, Any]:
     return {"name": name, "title": title.strip() or None} if colon else {"name": name}
 
 
-def _parsed(field: str, texts: Sequence[str]) -> list[Any]:
+def _parsed(field: str, texts: Sequence[str], *, editing: bool) -> list[Any]:
     """Every ``--item`` (or ``--official``) given, in order; RecordError names the one that
-    is wrong. ``--item ""`` alone clears the list (in an edit); an empty ``--official``
-    among others is kept for validation to report."""
-    if list(texts) == [""]:
+    is wrong. In an edit, ``--item ""`` alone clears the list, and an empty ``--official``
+    is kept for validation to report."""
+    if editing and list(texts) == [""]:
         return [""]
     parsed: list[Any] = []
     problems = []
@@ -102,7 +102,7 @@ def _parsed(field: str, texts: Sequence[str]) -> list[Any]:
             if field == "items":
                 parsed.append(parse_item(text))
             else:
-                parsed.append(parse_official(text) if text else text)
+                parsed.append(parse_official(text) if text or not editing else text)
         except ValueError as exc:
             problems.append(f"--item {number}: {exc}")
     if problems:
@@ -110,7 +110,9 @@ def _parsed(field: str, texts: Sequence[str]) -> list[Any]:
     return parsed
 
 
-def fields_given(options: Mapping[str, Any], kinds: Sequence[Kind] = DATED) -> dict[str, Any]:
+def fields_given(
+    options: Mapping[str, Any], kinds: Sequence[Kind] = DATED, *, editing: bool = False
+) -> dict[str, Any]:
     """The options actually given (None and empty repeatable options dropped), by the
     field of ``kinds`` each sets, in the fields' order; their text as typed
     (``text.from_argv``). ``options``: a command's parameters (``record_id`` is ``--id``)."""
@@ -121,7 +123,7 @@ def fields_given(options: Mapping[str, Any], kinds: Sequence[Kind] = DATED) -> d
         if value is None or (isinstance(value, (list, tuple)) and not value):
             continue
         value = _as_typed(value)
-        fields[field] = _parsed(field, value) if field in PARSED_FIELDS else value
+        fields[field] = _parsed(field, value, editing=editing) if field in PARSED_FIELDS else value
     return fields
 
 
