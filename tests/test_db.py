@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from salw_nexus import db
+from salw_nexus import db, settings
 from salw_nexus.cli import app
 
 from .conftest import (
@@ -156,8 +156,8 @@ def _open_at(path: str, start: float, results: Any) -> None:
         pass
     try:
         connection = sqlite3.connect(path, isolation_level=None)
-        connection.execute(f"PRAGMA busy_timeout = {round(db.DEFAULT_LOCK_TIMEOUT_S * 1000)}")
-        db._use_wal(connection.cursor(), db.DEFAULT_LOCK_TIMEOUT_S)
+        connection.execute(f"PRAGMA busy_timeout = {round(settings.DEFAULT_LOCK_TIMEOUT_S * 1000)}")
+        db._use_wal(connection.cursor(), settings.DEFAULT_LOCK_TIMEOUT_S)
         connection.execute("BEGIN IMMEDIATE")
         connection.execute("CREATE TABLE IF NOT EXISTS t (x)")
         connection.execute("COMMIT")

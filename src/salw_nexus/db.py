@@ -37,9 +37,7 @@ from .errors import StoreError, option
 from .failures import damaged, translated
 from .files import is_sqlite_database, kind_of
 from .migrations import FIRST_REVISION_TABLE, TABLES_OF_EVERY_REVISION
-from .settings import DEFAULT_LOCK_TIMEOUT_S, lock_timeout
-
-__all__ = ["DEFAULT_LOCK_TIMEOUT_S"]  # the default of NEXUS_LOCK_TIMEOUT, for the tests
+from .settings import lock_timeout
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import DuplicateIdError, NexusError, NotFoundError, RecordError, UsageError, option
@@ -159,11 +159,11 @@ def edit_record(
     record_id: str,
     changes: Mapping[str, Any],
     agencies: list[str] | None = None,
-    validate: Any,
+    validate: Callable[[Kind, dict[str, Any]], Record],
 ) -> tuple[Record, Record]:
     """Change fields of a stored record; returns (before, after). ``agencies``: the
     agencies represented at a training, or the one recipient of a delivery.
-    ``validate(model, data)`` builds the changed record (the caller names its problems)."""
+    ``validate(kind, data)`` builds the changed record (the caller names its problems)."""
     before = get_record(session, record_id=record_id)
     kind = of_record(before)
     if not kind.editable:
@@ -182,7 +182,12 @@ def edit_record(
     return before, after
 
 
-def _merged(kind: Kind, record: Record, changes: Mapping[str, Any], validate: Any) -> Record:
+def _merged(
+    kind: Kind,
+    record: Record,
+    changes: Mapping[str, Any],
+    validate: Callable[[Kind, dict[str, Any]], Record],
+) -> Record:
     """The record with the given fields replaced, validated as a whole."""
     fields = kind.model.model_fields
     # Named by the option that set them, whichever kind has the field.
@@ -196,8 +201,7 @@ def _merged(kind: Kind, record: Record, changes: Mapping[str, Any], validate: An
     data = record.model_dump()
     for name, value in changes.items():
         data[name] = _cleared(kind, name, value, required=fields[name].is_required())
-    merged: Record = validate(kind.model, data)
-    return merged
+    return validate(kind, data)
 
 
 def _cleared(kind: Kind, name: str, value: Any, *, required: bool) -> Any:

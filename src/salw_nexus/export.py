@@ -68,10 +68,6 @@ DATE_FIELDS = frozenset({"start", "end", "date"})
 EXPORT_PIECE = 1000
 
 
-def dump_yaml(document: Mapping[str, Any]) -> str:
-    return "".join(yaml_pieces(document))
-
-
 def yaml_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:
     """A document's YAML, EXPORT_PIECE records at a time: together, the text of one dump.
 
@@ -110,10 +106,6 @@ def _with_dates(record: Mapping[str, Any]) -> dict[str, Any]:
         k: dt.date.fromisoformat(v) if k in DATE_FIELDS and isinstance(v, str) else v
         for k, v in record.items()
     }
-
-
-def dump_json(document: Mapping[str, Any]) -> str:
-    return "".join(json_pieces(document))
 
 
 def json_pieces(document: Mapping[str, Any], *, progress: Progress | None = None) -> Iterator[str]:

@@ -13,8 +13,9 @@ Light on purpose: the models are imported only when asked for (``Kind.model``), 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import import_module
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -42,13 +43,13 @@ class Kind:
     id_words_from: str | None = None  # a made id ends with the words of this field
     editable: bool = True  # changed from the command line (projects: in a record file)
 
-    @property
+    @cached_property  # asked for once per record read
     def model(self) -> type[BaseModel]:
         """The input model: validates a record of this kind from a file or from options."""
         model: type[BaseModel] = getattr(import_module("salw_nexus.models"), self.model_name)
         return model
 
-    @property
+    @cached_property
     def table(self) -> Table:
         """The table of the store holding records of this kind (SQLAlchemy Core)."""
         table: Table = getattr(import_module("salw_nexus.models"), self.table_name).__table__
@@ -108,8 +109,3 @@ def of_record(record: Any) -> Kind:
         if kind.model_name == name:
             return kind
     raise TypeError(f"not a record: {name}")
-
-
-def dated() -> Iterator[Kind]:
-    """The kinds whose records have a date (and a country, a project, agencies)."""
-    return iter(DATED)

@@ -347,11 +347,6 @@ def renderers() -> dict[tuple[type, str], Renderer]:
     return registry
 
 
-def formats_of(report_type: type) -> list[str]:
-    """The formats a report of this type can be written in."""
-    return [fmt for kind, fmt in renderers() if kind is report_type]
-
-
 def output(report: Any, fmt: str, *, to: Target | None = None) -> None:
     """Write ``report`` in ``fmt`` to stdout, or to the file ``to`` (checked beforehand
     with ``files.target``; written whole or not at all).

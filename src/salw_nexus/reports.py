@@ -36,6 +36,7 @@ from .models import (
     Training,
     TrainingAgency,
     search_key,
+    table_of,
 )
 from .periods import (
     Quarter,
@@ -49,13 +50,13 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-def _t(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-TRAINING, DELIVERY, AGENCY = _t(Training), _t(Delivery), _t(Agency)
-LINK, ITEM, OFFICIAL, PROJECT = _t(TrainingAgency), _t(DeliveryItem), _t(Official), _t(Project)
+TRAINING, DELIVERY, AGENCY = table_of(Training), table_of(Delivery), table_of(Agency)
+LINK, ITEM, OFFICIAL, PROJECT = (
+    table_of(TrainingAgency),
+    table_of(DeliveryItem),
+    table_of(Official),
+    table_of(Project),
+)
 
 
 # --- filters ----------------------------------------------------------------------------

@@ -62,11 +62,6 @@ def fingerprint(record: BaseModel) -> str:
     return hashlib.blake2b(record.model_dump_json().encode(), digest_size=16).hexdigest()
 
 
-def _table(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
 def _stored_fingerprints(session: Session, table: Table, ids: Sequence[str]) -> dict[str, str]:
     from sqlalchemy import select
 
@@ -201,12 +196,12 @@ class _AgencyIds:
     def __call__(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         from sqlalchemy import select
 
-        from .models import Agency, search_key
+        from .models import Agency, search_key, table_of
 
         missing = set(wanted) - self.known.keys()
         if not missing:
             return self.known
-        table = _table(Agency)
+        table = table_of(Agency)
         countries = sorted({country for country, _ in missing})
 
         def stored() -> dict[tuple[str, str], int]:
@@ -358,7 +353,7 @@ def _load_trainings(
     agency_ids: _AgencyIds,
     now: dt.datetime,
 ) -> None:
-    from .models import TrainingAgency
+    from .models import TrainingAgency, table_of
 
     trainings, changed = _upsert_rows(session, TRAININGS, batch, counts, _training_row, now)
     ids = agency_ids((t.country, a) for t in trainings for a in t.agencies)
@@ -367,7 +362,7 @@ def _load_trainings(
         for t in trainings
         for i, a in enumerate(t.agencies)
     ]
-    _replace_children(session, _table(TrainingAgency), "training_id", changed, links)
+    _replace_children(session, table_of(TrainingAgency), "training_id", changed, links)
 
 
 def _load_deliveries(
@@ -377,7 +372,7 @@ def _load_deliveries(
     agency_ids: _AgencyIds,
     now: dt.datetime,
 ) -> None:
-    from .models import DeliveryItem, Official
+    from .models import DeliveryItem, Official, table_of
 
     ids = agency_ids((p.record.country, p.record.agency) for p in batch)
 
@@ -385,7 +380,7 @@ def _load_deliveries(
         return _delivery_row(record, ids[(record.country, record.agency)])
 
     deliveries, changed = _upsert_rows(session, DELIVERIES, batch, counts, delivery_row, now)
-    for table, attribute in ((_table(DeliveryItem), "items"), (_table(Official), "officials")):
+    for table, attribute in ((table_of(DeliveryItem), "items"), (table_of(Official), "officials")):
         rows = [
             {"delivery_id": d.id, "position": i, **part.model_dump()}
             for d in deliveries
@@ -417,6 +412,7 @@ def export_records(
         DeliveryItem,
         Official,
         TrainingAgency,
+        table_of,
         trusted_delivery,
         trusted_project,
         trusted_training,
@@ -425,8 +421,8 @@ def export_records(
     label = "store"
     result = RecordSet(source=label)
     project, training, delivery = PROJECTS.table, TRAININGS.table, DELIVERIES.table
-    agency, link = _table(Agency), _table(TrainingAgency)
-    item, official = _table(DeliveryItem), _table(Official)
+    agency, link = table_of(Agency), table_of(TrainingAgency)
+    item, official = table_of(DeliveryItem), table_of(Official)
 
     def only(query: Any, table: Table, id_column: Any = None) -> Any:
         if record_id is None:

@@ -15,6 +15,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from itertools import islice
 from operator import attrgetter
 from typing import Any, get_origin, get_type_hints
 
@@ -136,15 +137,8 @@ def csv_pieces(records: Records) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     rows = csv_rows(records)
-    while True:
-        written = 0
-        for row in rows:
-            writer.writerow(row)
-            written += 1
-            if written == CSV_PIECE:
-                break
-        if not written:
-            return
+    while piece := list(islice(rows, CSV_PIECE)):
+        writer.writerows(piece)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -300,8 +300,7 @@ def report(
             session, quarter=quarter, fiscal_start=fiscal_year_start, project=project
         )
     render.output(data, fmt.value, to=chosen)
-    if chosen is not None:
-        render.message(f"wrote {output}")
+    render.wrote([output] if output is not None else [])
 
 
 @commands.command()
@@ -342,14 +341,14 @@ def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
     id_made = "id" not in data
     if id_made:
         data["id"] = editing.suggest_id(kind, data)
-    record = entry.build(kind.model, data)
+    record = entry.build(kind, data)
     if interactive:
         render.preview(record)
         if not typer.confirm(f"Save this {kind.singular}?", default=True):
             render.message("nothing was saved")
             raise typer.Exit(1)
     with writing(ctx) as session:
-        stored = editing.add_record(session, record=record, id_made=id_made)  # type: ignore[arg-type]
+        stored = editing.add_record(session, record=record, id_made=id_made)
     typer.echo(stored.id)
     render.message(f"added {kind.singular} {stored.id}")
 

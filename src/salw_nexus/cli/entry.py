@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -27,25 +27,21 @@ from salw_nexus.errors import RecordError, UsageError
 from salw_nexus.kinds import DATED, Kind
 from salw_nexus.records import describe_error
 
-M = TypeVar("M", bound=BaseModel)
 # Fields whose options take "NAME[:...]" text, parsed into a mapping each.
 PARSED_FIELDS = ("items", "officials")
 
 
-def _option_for(kind: Kind | None, loc: Sequence[str | int]) -> str:
+def _option_for(kind: Kind, loc: Sequence[str | int]) -> str:
     """``("items", 1, "quantity")`` -> ``--item 2``: the option, and which one of several."""
     if not loc:
         return "options"
-    field = str(loc[0])
-    name = "--" + (kind.option(field) if kind else field.replace("_", "-"))
+    name = "--" + kind.option(str(loc[0]))
     return f"{name} {loc[1] + 1}" if len(loc) > 1 and isinstance(loc[1], int) else name
 
 
-def build(model: type[M], data: Mapping[str, Any]) -> M:
-    """Validate option values; every problem names its option."""
-    from salw_nexus.kinds import KINDS
-
-    kind = next((k for k in KINDS if k.model is model), None)
+def build(kind: Kind, data: Mapping[str, Any]) -> Any:
+    """A record of ``kind`` from option values; every problem names its option."""
+    model = kind.model
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
@@ -104,7 +100,7 @@ def _parsed(field: str, texts: Sequence[str], *, editing: bool) -> list[Any]:
             else:
                 parsed.append(parse_official(text) if text or not editing else text)
         except ValueError as exc:
-            problems.append(f"--item {number}: {exc}")
+            problems.append(f"--{'item' if field == 'items' else 'official'} {number}: {exc}")
     if problems:
         raise RecordError(problems)
     return parsed

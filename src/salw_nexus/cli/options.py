@@ -64,16 +64,6 @@ def quarter(text: str) -> Quarter:
     return Quarter.parse(text)
 
 
-def fiscal_start(month: int) -> int:
-    from salw_nexus.periods import check_fiscal_start
-
-    try:
-        check_fiscal_start(month)
-    except ValueError as exc:
-        raise UsageError(f"--fiscal-year-start: {exc}") from None
-    return month
-
-
 def complete_country(incomplete: str) -> list[tuple[str, str]]:
     """Shell completion for --country: ISO codes and English names."""
     from salw_nexus.countries import complete
@@ -166,7 +156,7 @@ ProjectOption = Annotated[
 FiscalStartOption = Annotated[
     int,
     typer.Option(
-        "--fiscal-year-start", min=1, max=12, callback=fiscal_start,
+        "--fiscal-year-start", min=1, max=12,
         help="Month the fiscal year starts (1, 4, 7 or 10); 4 = Canada's: FY2024-25 Q3.",
     ),
 ]  # fmt: skip
