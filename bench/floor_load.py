@@ -5,8 +5,10 @@
 
 Parses with json.load (or PyYAML's C loader for YAML), then inserts every row with
 executemany in one transaction into the tables of an empty nexus store, so that the
-floor pays for the same indexes and constraints: what a load cannot avoid. The
-bookkeeping columns get one constant value each; nothing is validated or compared.
+floor pays for the same indexes and constraints: what a load cannot avoid. The file is
+of version 2, as `bench/generate.py --version 2` writes it (and bench/run.py loads); an
+agency named by a record is found by its id or a folded name in one dictionary. The bookkeeping columns get one constant value each;
+nothing is validated or compared.
 """
 
 import json
@@ -34,39 +36,50 @@ def insert(data: Any, store: str) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("BEGIN IMMEDIATE")
     db.executemany(
+        "INSERT INTO source VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*BOOKKEEPING, s["id"], s["title"], s["publisher"], s["kind"], s["date"], s["url"],
+          s["language"]) for s in data["sources"]],
+    )  # fmt: skip
+    # A record names an agency of its country by id or by any of its names (folded).
+    agency_of: dict[tuple[str, str], str] = {}
+    agencies = []
+    for a in data["agencies"]:
+        names = [a["name"], *a["names"].values(), *a["aliases"]]
+        folded = list(dict.fromkeys(name.casefold() for name in names))
+        agency_of[a["country"], a["id"]] = a["id"]
+        agency_of.update(((a["country"], name), a["id"]) for name in folded)
+        agencies.append((*BOOKKEEPING, a["id"], a["country"], a["name"], json.dumps(a["names"]),
+                         json.dumps(a["aliases"]), "\n".join(folded)))  # fmt: skip
+    db.executemany(f"INSERT INTO agency VALUES ({', '.join('?' * 9)})", agencies)
+
+    def agency(country: str, reference: str) -> str:
+        return agency_of.get((country, reference)) or agency_of[country, reference.casefold()]
+
+    db.executemany(
         "INSERT INTO project VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(*BOOKKEEPING, p["id"], p["title"], json.dumps(p["implementers"]), json.dumps(p["donors"]),
-          json.dumps(p["frameworks"]), p.get("source"), p.get("notes")) for p in data["projects"]],
+          json.dumps(p["frameworks"]), json.dumps(p["sources"]), p["notes"])
+         for p in data["projects"]],
     )  # fmt: skip
-    agencies: dict[tuple[str, str], int] = {}
-
-    def agency(country: str, name: str) -> int:
-        return agencies.setdefault((country, name), len(agencies) + 1)
-
     trainings, links = [], []
     for t in data["trainings"]:
         trainings.append((*BOOKKEEPING, t["id"], t["project"], t["title"], t["country"], t["city"],
                           str(t["start"]), str(t["end"]), t["participants"], t["approximate"],
                           t["female"], t["male"], json.dumps(t["audience"]), json.dumps(t["topics"]),
-                          json.dumps(t["organisers"]), t["source"], t["notes"]))  # fmt: skip
+                          json.dumps(t["organisers"]), json.dumps(t["sources"]), t["notes"]))  # fmt: skip
         links += [(t["id"], i, agency(t["country"], a)) for i, a in enumerate(t["agencies"])]
     deliveries, items, officials = [], [], []
     for d in data["deliveries"]:
         deliveries.append((*BOOKKEEPING, d["id"], d["project"], str(d["date"]), d["country"],
-                           agency(d["country"], d["agency"]), d["unit"], d["purpose"], d["source"],
-                           d["notes"]))  # fmt: skip
-        items += [
-            (d["id"], i, x["name"], x["quantity"], x["value_usd"]) for i, x in enumerate(d["items"])
-        ]
+                           agency(d["country"], d["agency"]), d["unit"], d["purpose"],
+                           json.dumps(d["sources"]), d["notes"]))  # fmt: skip
+        items += [(d["id"], i, x["name"], x["category"], x["quantity"], x["value"], x["currency"])
+                  for i, x in enumerate(d["items"])]  # fmt: skip
         officials += [(d["id"], i, o["name"], o["title"]) for i, o in enumerate(d["officials"])]
-    db.executemany(
-        "INSERT INTO agency VALUES (?, ?, ?, ?)",
-        [(i, c, n, n.casefold()) for (c, n), i in agencies.items()],
-    )
     db.executemany(f"INSERT INTO training VALUES ({', '.join('?' * 19)})", trainings)
     db.executemany("INSERT INTO training_agency VALUES (?, ?, ?)", links)
     db.executemany(f"INSERT INTO delivery VALUES ({', '.join('?' * 12)})", deliveries)
-    db.executemany("INSERT INTO delivery_item VALUES (?, ?, ?, ?, ?)", items)
+    db.executemany(f"INSERT INTO delivery_item VALUES ({', '.join('?' * 7)})", items)
     db.executemany("INSERT INTO official VALUES (?, ?, ?, ?)", officials)
     db.execute("COMMIT")
 

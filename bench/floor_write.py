@@ -29,7 +29,7 @@ AGENCY_IDS = (
 TRAININGS = f"""
     SELECT t.id, t.project_id, t.title, t.country, t.city, t.start, t."end", {DAYS},
            t.participants, t.approximate, t.female, t.male, t.audience, t.topics, t.organisers,
-           t.source, t.notes
+           t.sources, t.notes
     FROM training t WHERE t.id IN ({AGENCY_IDS}) ORDER BY t.start, t.id
 """
 TRAINING_AGENCIES = f"""
@@ -38,12 +38,14 @@ TRAINING_AGENCIES = f"""
     WHERE t.id IN ({AGENCY_IDS}) ORDER BY t.start, t.id, ta.position
 """
 DELIVERIES = """
-    SELECT d.id, d.project_id, d.date, d.country, a.name, d.unit, d.purpose, d.source, d.notes
+    SELECT d.id, d.project_id, d.date, d.country, a.name, d.agency_id, d.unit, d.purpose,
+           d.sources, d.notes
     FROM delivery d JOIN agency a ON a.id = d.agency_id
     WHERE d.country = 'TJ' ORDER BY d.date, d.id
 """
 ITEMS = """
-    SELECT i.delivery_id, i.name, i.quantity FROM delivery d JOIN delivery_item i
+    SELECT i.delivery_id, i.name, i.quantity, i.category, i.value, i.currency
+    FROM delivery d JOIN delivery_item i
     ON i.delivery_id = d.id WHERE d.country = 'TJ' ORDER BY d.date, d.id, i.position
 """
 OFFICIALS = """
@@ -86,36 +88,45 @@ def joined(stored: str) -> str | None:
     return cell("; ".join(orjson.loads(stored)))
 
 
-def item(name: str, quantity: int | None) -> str:
-    """An item as --item spells it (nexus's rule)."""
+def item(name: str, quantity: int | None, category: str, value: float | None,
+         currency: str | None) -> str:  # fmt: skip
+    """An item as --item spells it (nexus's rule): NAME:QTY / CATEGORY / VALUE CURRENCY."""
     if quantity is None:
-        return name + ":" if ":" in name else name
-    return f"{name}: {quantity}" if name[-1:].isdigit() else f"{name}:{quantity}"
+        text = name + ":" if ":" in name else name
+    else:
+        text = f"{name}: {quantity}" if name[-1:].isdigit() else f"{name}:{quantity}"
+    if category != "other":
+        text += f" / {category}"
+    if value is not None:
+        text += f" / {int(value) if float(value).is_integer() else value} {currency}"
+    return text
 
 
 def trainings(db: sqlite3.Connection) -> Iterator[list[Any]]:
     yield ["id", "project", "title", "country", "country_name", "city", "start", "end", "days",
            "participants", "approximate", "female", "male", "agencies", "audience", "topics",
-           "organisers", "source", "notes"]  # fmt: skip
+           "organisers", "sources", "notes"]  # fmt: skip
     agencies_of = belonging(db.execute(TRAINING_AGENCIES))
     for (id_, project, title, country, city, start, end, days, participants, approximate,
-         female, male, audience, topics, organisers, source, notes) in db.execute(TRAININGS):  # fmt: skip
+         female, male, audience, topics, organisers, sources, notes) in db.execute(TRAININGS):  # fmt: skip
         yield [cell(id_), cell(project), cell(title), cell(country), cell(name_of(country)),
                cell(city), start, end, days, participants, "true" if approximate else "false",
                female, male, cell("; ".join(name for _, name in agencies_of(id_))),
-               joined(audience), joined(topics), joined(organisers), cell(source), cell(notes)]  # fmt: skip
+               joined(audience), joined(topics), joined(organisers), joined(sources), cell(notes)]  # fmt: skip
 
 
 def handovers(db: sqlite3.Connection) -> Iterator[list[Any]]:
-    yield ["id", "project", "date", "country", "country_name", "agency", "unit", "items",
-           "purpose", "officials", "source", "notes"]  # fmt: skip
+    yield ["id", "project", "date", "country", "country_name", "agency", "agency_id", "unit",
+           "items", "purpose", "officials", "sources", "notes"]  # fmt: skip
     items_of = belonging(db.execute(ITEMS))
     officials_of = belonging(db.execute(OFFICIALS))
-    for id_, project, date, country, agency, unit, purpose, source, notes in db.execute(DELIVERIES):
-        items = cell("; ".join(item(n, q) for _, n, q in items_of(id_)))
+    for (id_, project, date, country, agency, agency_id, unit, purpose, sources,
+         notes) in db.execute(DELIVERIES):  # fmt: skip
+        items = cell("; ".join(item(*row[1:]) for row in items_of(id_)))
         officials = cell("; ".join(n + (f" ({t})" if t else "") for _, n, t in officials_of(id_)))
         yield [cell(id_), cell(project), date, cell(country), cell(name_of(country)), cell(agency),
-               cell(unit), items, cell(purpose), officials, cell(source), cell(notes)]  # fmt: skip
+               cell(agency_id), cell(unit), items, cell(purpose), officials, joined(sources),
+               cell(notes)]  # fmt: skip
 
 
 def main(store: str, which: str) -> None:

@@ -244,13 +244,14 @@ def beyond_line(label: str, nexus: Figure, nexus_empty: Figure, floor: Figure,
 
 
 def generate_file(path: Path, size: int, fmt: str) -> Path:
-    """Write a record file in a process of its own.
+    """Write a record file (version 2, what `nexus export` writes) in a process of its own.
 
     Not in this one: a child's peak RSS (ru_maxrss) starts from its parent's peak at the
     fork, so building a large file here would inflate every memory figure after it.
     """
     subprocess.run(
-        [PYTHON, str(HERE / "generate.py"), "--trainings", str(size), "--format", fmt, "-o", str(path)],
+        [PYTHON, str(HERE / "generate.py"), "--trainings", str(size), "--format", fmt,
+         "--version", "2", "-o", str(path)],
         check=True, capture_output=True,
     )  # fmt: skip
     return path

@@ -4,9 +4,10 @@
 - no option spelt (``--quarter``) in a message outside the CLI package: services name an
   option with ``errors.option``, and the CLI spells it;
 - no kind name as a string literal outside the registry (kinds.py), the models, the
-  migrations and the templates: code iterates over ``kinds.KINDS``;
-- every table stores the fields of its record's input model that it has a column for,
-  under the same names (the two declarations cannot drift apart).
+  migrations and the templates: code iterates over ``kinds.KINDS`` (a kind name that is
+  also the name of a field, such as ``agencies``, may be written as that field's name);
+- every table stores the written fields of its record's input model that it has a column
+  for, under the same names (the two declarations cannot drift apart).
 """
 
 from __future__ import annotations
@@ -88,31 +89,96 @@ def test_only_the_cli_spells_an_option() -> None:
     assert found == []
 
 
-def test_kinds_are_named_by_the_registry_only() -> None:
+def _kind_names_that_are_not_fields() -> set[str]:
+    """The kind names that a string literal may not spell outside the registry.
+
+    Record format 2 made some kind names field names as well: a training lists the ids of
+    its ``agencies``, a delivery names its ``agency``, every record cites its ``sources``
+    (and a version 1 file its ``source``); a training or delivery names its ``project``.
+    A literal spelling one of those may be the field (a column of a report row, a
+    command-line parameter, the command ``nexus agencies`` that lists the field's
+    targets), which no registry lookup could replace without naming the field by its
+    kind, so those are allowed. The kind names that are no field's name (``trainings``,
+    ``delivery``, ``projects`` ...) may only come from the registry.
+    """
     names = {name for kind in KINDS for name in (kind.plural, kind.singular)}
-    allowed = {"kinds.py", "models.py"}
-    found = [
-        f"{_relative(path)}:{line}: {text!r}"
-        for path in MODULES
-        if path.name not in allowed and "migrations" not in path.relative_to(PACKAGE).parts
+    fields = {name for kind in KINDS for name in kind.model.model_fields}
+    return names - fields
+
+
+def _kind_literals(paths: list[Path], root: Path) -> list[str]:
+    names = _kind_names_that_are_not_fields()
+    return [
+        f"{path.relative_to(root).as_posix()}:{line}: {text!r}"
+        for path in paths
         for line, text in _messages(path)
         if text in names
     ]
-    assert found == []
+
+
+def test_kinds_are_named_by_the_registry_only() -> None:
+    allowed = {"kinds.py", "models.py"}
+    checked = [
+        path
+        for path in MODULES
+        if path.name not in allowed and "migrations" not in path.relative_to(PACKAGE).parts
+    ]
+    assert _kind_literals(checked, PACKAGE) == []
+
+
+def test_kind_names_that_are_not_fields_are_still_refused(tmp_path: Path) -> None:
+    assert {"trainings", "training", "deliveries", "delivery", "projects"} <= (
+        _kind_names_that_are_not_fields()
+    )
+    module = tmp_path / "module.py"
+    module.write_text(
+        '"""A docstring may say trainings."""\n'
+        'FIELD = "agencies"\n'
+        'KIND = "trainings"\n'
+        'def f() -> str:\n    return "delivery"\n',
+        encoding="utf-8",
+    )
+    assert _kind_literals([module], tmp_path) == [
+        "module.py:3: 'trainings'",
+        "module.py:5: 'delivery'",
+    ]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)
 def test_tables_store_the_input_fields_by_their_names(kind: object) -> None:
-    from salw_nexus.kinds import PROJECT_COLUMN, PROJECT_FIELD, Kind
+    from salw_nexus.kinds import (
+        AGENCIES,
+        AGENCIES_FIELD,
+        AGENCY_FIELD,
+        PROJECT_COLUMN,
+        PROJECT_FIELD,
+        Kind,
+    )
 
     assert isinstance(kind, Kind)
     stored = set(kind.table.c.keys()) - {"fingerprint", "created_at", "updated_at"}
-    fields = set(kind.model.model_fields)
+    # The written fields: version 1's `source` and `value_usd` are read, never stored.
+    fields = set(kind.fields)
+    assert "source" not in fields
     # What a record holds but its row does not: the rows listed under it elsewhere.
-    elsewhere = {"agencies", "agency", "items", "officials"}
-    renamed = {PROJECT_FIELD: PROJECT_COLUMN}
+    elsewhere = {AGENCIES_FIELD, "items", "officials"}
+    renamed = {PROJECT_FIELD: PROJECT_COLUMN, AGENCY_FIELD: "agency_id"}
+    # Made from the fields, not one of them: every name of an agency, folded, to search.
+    derived = {"search_key"} if kind is AGENCIES else set()
+    assert not derived & fields
     expected = {renamed.get(name, name) for name in fields - elsewhere}
-    assert stored - {"agency_id"} == expected
+    assert stored == expected | derived
+
+
+def test_item_and_official_rows_store_their_written_fields() -> None:
+    from salw_nexus.models import DeliveryItem, ItemIn, Official, OfficialIn, table_of
+
+    for table, model in ((DeliveryItem, ItemIn), (Official, OfficialIn)):
+        stored = set(table_of(table).c.keys()) - {"delivery_id", "position"}
+        written = {name for name, info in model.model_fields.items() if not info.exclude}
+        assert stored == written, table.__name__
+    # Version 1's value in US dollars is read as value + currency, never stored as such.
+    assert ItemIn.model_fields["value_usd"].exclude
 
 
 def test_only_render_imports_rich() -> None:

@@ -49,7 +49,9 @@ def test_changed_record_is_updated_and_keeps_created_at(
     exported = json.loads(loaded("export", "--format", "json").stdout)
     kz = next(t for t in exported["trainings"] if t["id"] == "kz-2022-10-firearms-trafficking")
     assert kz["participants"] == 21
-    assert kz["agencies"][0] == "Ministry of Foreign Affairs"  # children rewritten, not lost
+    assert kz["agencies"][0] == "kz-mfa"  # children rewritten, not lost
+    mfa = next(a for a in exported["agencies"] if a["id"] == "kz-mfa")
+    assert (mfa["country"], mfa["name"]) == ("KZ", "Ministry of Foreign Affairs")
     assert stamps()[0] == created
     assert stamps()[1] > created
 
@@ -114,26 +116,59 @@ def test_exported_yaml_quotes_strings_yaml_could_misread(nexus: Run, tmp_path: P
 
 
 def test_export_csv_writes_one_file_per_kind(loaded: Run, tmp_path: Path) -> None:
+    import csv
+
+    added = loaded(
+        "add-delivery", "--id", "kg-laptops", "--date", "2025-09-09", "--country", "KG",
+        "--agency", "Ministry of Internal Affairs", "--item", "Laptop:4 / it-equipment / 5200 USD",
+        "--item", "Scope / comparison-microscope / 1250.5 eur", "--no-input",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
     out = tmp_path / "csv"
     result = loaded("export", "--format", "csv", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        "agencies.csv",
         "deliveries.csv",
         "projects.csv",
+        "sources.csv",
         "trainings.csv",
     ]
-    import csv
 
-    with (out / "deliveries.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    uz = next(r for r in rows if r["id"] == "uz-2025-02-14-comparison-microscope")
-    assert uz["items"] == "Digital forensic comparison microscope:1"
+    def rows(name: str) -> list[dict[str, str]]:
+        with (out / f"{name}.csv").open(encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    deliveries = {r["id"]: r for r in rows("deliveries")}
+    uz = deliveries["uz-2025-02-14-comparison-microscope"]
+    assert uz["agency"] == "uz-mvd"
+    assert uz["items"] == "Digital forensic comparison microscope:1 / comparison-microscope"
     assert uz["officials"] == "Saidolim Nuriddinov (Police Colonel)"
-    with (out / "trainings.csv").open(encoding="utf-8") as handle:
-        kg = next(r for r in csv.DictReader(handle) if r["country"] == "KG")
+    assert uz["sources"] == "unodc-2024-2025-ca-equipment-handovers"
+    laptops = deliveries["kg-laptops"]
+    assert laptops["agency"] == "kg-mvd"  # the name resolved to the country's agency
+    assert laptops["items"] == (
+        "Laptop:4 / it-equipment / 5200 USD; Scope / comparison-microscope / 1250.5 EUR"
+    )
+    kg = next(r for r in rows("trainings") if r["country"] == "KG")
     assert kg["participants"] == "16"
     assert kg["approximate"] == "true"
     assert kg["female"] == ""
+    assert kg["agencies"].split("; ")[:2] == ["kg-gknb", "kg-mvd"]
+    assert kg["sources"] == "unodc-2022-kg-kz-trainings"
+    agencies = {r["id"]: r for r in rows("agencies")}
+    assert agencies["kg-mvd"] == {
+        "id": "kg-mvd",
+        "country": "KG",
+        "name": "Ministry of Internal Affairs",
+        "names": "",
+        "aliases": "Ministry of Internal Affairs of the Kyrgyz Republic",
+    }
+    sources = {r["id"]: r for r in rows("sources")}
+    assert sources["unodc-2022-kg-kz-trainings"]["publisher"] == (
+        "UNODC Regional Office for Central Asia"
+    )
+    assert sources["unodc-2022-kg-kz-trainings"]["date"] == ""
 
 
 def test_export_csv_needs_a_directory(loaded: Run) -> None:
@@ -155,12 +190,17 @@ def test_export_of_an_empty_store(nexus: Run, tmp_path: Path) -> None:
     assert nexus("load", str(empty)).exit_code == 0  # a store with its tables, no records
     result = nexus("export", "--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {
-        "version": 1,
+    exported = json.loads(result.stdout)
+    assert exported == {
+        "version": 2,
+        "sources": [],
+        "agencies": [],
         "projects": [],
         "trainings": [],
         "deliveries": [],
     }
+    assert list(exported) == ["version", "sources", "agencies", "projects", "trainings",
+                              "deliveries"]  # fmt: skip
 
 
 def test_bad_usage_exits_2(nexus: Run) -> None:
@@ -229,7 +269,7 @@ def test_commands_are_built_when_asked_for() -> None:
     assert built == "['db']"
     assert listed.split(",") == [
         "load", "check", "export", "trainings", "handovers", "deliveries", "summary", "report",
-        "show", "add-training", "add-delivery", "edit", "remove", "db",
+        "show", "add-training", "add-delivery", "edit", "remove", "sources", "agencies", "db",
     ]  # fmt: skip
 
 
@@ -276,3 +316,32 @@ def test_a_committed_write_succeeds_though_its_reader_went_away(store: Store) ->
     listing = run_into_closed_pipe("trainings", "-f", "csv", env=env)
     assert listing.returncode == 1  # a read whose output was lost did not do its work
     assert listing.stderr == ""
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command and sub-command, as the words that run it."""
+    import typer.main
+
+    from salw_nexus.cli import app
+
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: object, path: tuple[str, ...]) -> None:
+        if path:
+            paths.append(path)
+        if getattr(command, "commands", None) is None:
+            return
+        for name in command.list_commands(None):  # type: ignore[attr-defined]
+            walk(command.get_command(None, name), (*path, name))  # type: ignore[attr-defined]
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+@pytest.mark.parametrize("words", _command_paths(), ids=" ".join)
+def test_every_command_shows_its_help(nexus: Run, words: tuple[str, ...]) -> None:
+    """Help text is shown as written: a literal ``[/ CATEGORY]`` is no markup to fail on."""
+    result = nexus(*words, "--help")
+    assert result.exit_code == 0, result.stderr
+    assert f"Usage: nexus {' '.join(words)}" in result.stdout
+    assert result.stderr == ""

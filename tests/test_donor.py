@@ -10,10 +10,12 @@ participants, five days each) and six handovers in four countries.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import subprocess
 import zlib
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,21 +58,32 @@ def test_markdown_report_of_2025_q1_on_the_seed(loaded: Run) -> None:
         "| Person-days | 0 | 0 | ≥180 |",
         "| Handovers | 3 | 6 | 6 |",
         "| Item lines handed over | 3 | 6 | 6 |",
-        "| Units, where stated | ≥1 | ≥1 | ≥1 |",
+        # Per category, never added across categories: the quarter's IT equipment (TM),
+        # one comparison microscope (UZ) and binocular microscopes (TJ); the fiscal year
+        # adds the IT equipment of KZ, UZ and TJ in late 2024. No quantity is stated but
+        # Uzbekistan's one microscope.
+        "| Equipment by category "
+        "| IT equipment: 1 line(s) without quantity; Comparison microscopes: 1 stated; "
+        "Binocular microscopes: 1 line(s) without quantity "
+        "| IT equipment: 4 line(s) without quantity; Comparison microscopes: 1 stated; "
+        "Binocular microscopes: 1 line(s) without quantity "
+        "| IT equipment: 4 line(s) without quantity; Comparison microscopes: 1 stated; "
+        "Binocular microscopes: 1 line(s) without quantity |",
         "| Countries reached | 3 (TJ, TM, UZ) | 4 (KZ, TJ, TM, UZ) | 5 (KG, KZ, TJ, TM, UZ) |",
     ):
         assert f"\n{row}\n" in text, row
+    assert "Units, where stated" not in text
     assert "No trainings in this quarter." in text
     handovers = [line for line in text.splitlines() if line.startswith("- 2025-")]
     assert handovers == [
         "- 2025-02-10, Turkmenistan: IT equipment to Ministry of Internal Affairs, "
         "Ballistic-Forensic Department; officials present: Geldimurad Halmuradov (Head of the "
         "Ministry’s International Legal Department). `tm-2025-02-10-it-equipment` [1]",
-        "- 2025-02-14, Uzbekistan: Digital forensic comparison microscope × 1 to Ministry of "
-        "Internal Affairs, Main Expert-Forensic Center; officials present: Saidolim Nuriddinov "
-        "(Police Colonel). `uz-2025-02-14-comparison-microscope` [1]",
-        "- 2025-02-25, Tajikistan: Specialized binocular microscopes to Ministry of Internal "
-        "Affairs; officials present: Gurez Dastagul (Police Colonel, Deputy Head of the "
+        "- 2025-02-14, Uzbekistan: Digital forensic comparison microscope × 1 (Comparison "
+        "microscopes) to Ministry of Internal Affairs, Main Expert-Forensic Center; officials "
+        "present: Saidolim Nuriddinov (Police Colonel). `uz-2025-02-14-comparison-microscope` [1]",
+        "- 2025-02-25, Tajikistan: Specialized binocular microscopes (Binocular microscopes) to "
+        "Ministry of Internal Affairs; officials present: Gurez Dastagul (Police Colonel, Deputy Head of the "
         "Department of the Ministry of Internal Affairs of Tajikistan). "
         "`tj-2025-02-25-binocular-microscopes` [1]",
     ]
@@ -78,10 +91,18 @@ def test_markdown_report_of_2025_q1_on_the_seed(loaded: Run) -> None:
     assert "| Uzbekistan (UZ) | 0 | 0 | 1 | 0 | 0 | 2 | 2 |" in text
     assert "| **FY2024-25 Q4** ◀ | · | · | ████████████████████ 3 |" in text
     sources = text.split("\n## Sources\n", 1)[1]
-    assert sources.lstrip().startswith("1. UNODC press release on IT equipment")
+    # Title. Publisher. (no date or address: the documents state neither)
+    assert sources.lstrip().startswith(
+        "1. UNODC press release on IT equipment and forensic comparison microscopes handed "
+        "over in Central Asia, November 2024 – April 2025. UNODC. (records: `tac-nexus`, "
+    )
     assert "`tj-2025-02-25-binocular-microscopes`" in sources
-    assert "\n2. UNODC press release “UNODC jointly with UNOCT" in sources
-    assert "`kg-2022-10-firearms-trafficking`, `kz-2022-10-firearms-trafficking`" in sources
+    assert (
+        "\n2. UNODC jointly with UNOCT builds the capacity of law enforcement, customs, and "
+        "border control officers in Kyrgyz Republic and in the Republic of Kazakhstan. "
+        "UNODC Regional Office for Central Asia. (records: "
+        "`kg-2022-10-firearms-trafficking`, `kz-2022-10-firearms-trafficking`)\n"
+    ) in sources
 
 
 def test_a_quarter_with_trainings_lists_them_with_their_source(loaded: Run) -> None:
@@ -139,7 +160,8 @@ trainings:
     assert "| Donor | Canada |" in text
     lines = [line for line in text.splitlines() if line.startswith("- 2025-")]
     assert [line.rsplit(" ", 1)[1] for line in lines] == ["[1]", "[2]", "[2]"]
-    assert "\n1. Report A (records: `a`)\n2. Report B (records: `b`, `c`)\n" in text
+    # A version 1 `source: TEXT` is a source titled TEXT, cited as "Title."
+    assert "\n1. Report A. (records: `a`)\n2. Report B. (records: `b`, `c`)\n" in text
 
 
 def test_default_quarter_is_the_last_complete_one(loaded: Run) -> None:
@@ -308,8 +330,62 @@ deliveries:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in html
     markdown = nexus("report", "--quarter", "2025-Q1").stdout
-    assert "Laptop × 2 to \\<script>alert(1)\\</script>" in markdown
-    assert "1. A \\| B (records: `d`)" in markdown
+    # An item of version 1 has no category: it is `other`, and shown so.
+    assert (
+        "- 2025-02-01, Kazakhstan: Laptop × 2 to \\<script>alert(1)\\</script>." in markdown
+    )
+    assert "1. A \\| B. (records: `d`)" in markdown
+
+
+# --- sources: what a donor can look up ------------------------------------------------------
+
+
+def _seed_citations(loaded: Run) -> tuple[dict[str, str], dict[str, str]]:
+    """(source id -> "Title. Publisher.", record id -> the source id it cites) of the seed."""
+    result = loaded("export", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    cited = {s["id"]: f"{s['title']}. {s['publisher']}." for s in document["sources"]}
+    records = document["projects"] + document["trainings"] + document["deliveries"]
+    assert all(len(r["sources"]) == 1 for r in records)  # the seed: one document each
+    return cited, {r["id"]: r["sources"][0] for r in records}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [SEED_Q1, ["--quarter", "2022-Q4"], ["--quarter", "2025-Q2"]],
+    ids=["2025-Q1-fiscal", "2022-Q4", "2025-Q2"],
+)
+def test_the_report_cites_documents_by_title_never_a_file(loaded: Run, options: list[str]) -> None:
+    """The Sources section names each document as a donor can find it (title, publisher;
+    neither has a date or web address), never as this repository's seeds/003_….txt; each
+    activity's [n] points at the document its record cites."""
+    cited, source_of = _seed_citations(loaded)
+    markdown = loaded("report", *options).stdout
+    html = loaded("report", *options, "--format", "html").stdout
+    for text in (markdown, html):
+        assert "seeds/" not in text
+        assert ".txt" not in text
+        assert re.search(r"\d{3}_[0-9a-f]{16}", text) is None
+
+    # Markdown: "n. Title. Publisher. (records: ...)", both documents (life of project).
+    listed = re.findall(r"^(\d+)\. (.+?) \(records: (.+)\)$", markdown, flags=re.MULTILINE)
+    numbered = {n: title for n, title, _ in listed}
+    assert sorted(numbered.values()) == sorted(cited.values())
+    for n, _, records in listed:
+        ids = re.findall(r"`([a-z0-9-]+)`", records)
+        assert ids
+        assert {cited[source_of[i]] for i in ids} == {numbered[n]}
+    activities = re.findall(r"^- .* `([a-z0-9-]+)` \[(\d+)\]$", markdown, flags=re.MULTILINE)
+    assert activities  # each of these quarters has a training or a handover
+    assert [numbered[n] for _, n in activities] == [cited[source_of[i]] for i, _ in activities]
+
+    # HTML: the same citations, in the list the [n] links point at.
+    items = re.findall(r'<li id="source-(\d+)">(.*?) <span class="note">', html)
+    assert {n: unescape(title) for n, title in items} == numbered
+    links = re.findall(r'<span class="id">([a-z0-9-]+)</span> <a class="ref" '
+                       r'href="#source-(\d+)">', html)  # fmt: skip
+    assert sorted(links) == sorted(activities)
 
 
 # --- in a real browser ----------------------------------------------------------------------

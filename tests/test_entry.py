@@ -22,7 +22,7 @@ TRAINING = [
     "--start", "2025-05-12", "--end", "2025-05-14", "--participants", "18",
     "--female", "7", "--male", "11", "--agency", "МВД", "--agency", "Supreme Court",
     "--audience", "investigators", "--topic", "tracing", "--organiser", "UNODC",
-    "--source", "Mission report", "--notes", "Held in Bishkek",
+    "--source", "unodc-2022-kg-kz-trainings", "--notes", "Held in Bishkek",
 ]  # fmt: skip
 
 
@@ -42,11 +42,20 @@ def test_add_training_from_flags(loaded: Run) -> None:
     assert stored["country"] == "KG"
     assert stored["project"] == "tac-nexus"  # the store's only project
     assert (stored["participants"], stored["female"], stored["male"]) == (18, 7, 11)
-    assert stored["agencies"] == ["МВД", "Supreme Court"]
+    assert stored["agencies"] == ["МВД", "Supreme Court"]  # shown by name
     assert (stored["audience"], stored["topics"], stored["organisers"]) == (
         ["investigators"], ["tracing"], ["UNODC"],
     )  # fmt: skip
+    assert stored["sources"] == ["unodc-2022-kg-kz-trainings"]
     assert stored["created_at"] == stored["updated_at"]
+    # "Supreme Court" is the seed's Kyrgyz agency; "МВД" is no name of one: a new agency
+    # of the country, its id transliterated, and the user is told.
+    assert "1 new agency made for names no agency of the country had: kg-mvd-2" in result.stderr
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    training = next(t for t in exported["trainings"] if t["id"] == result.stdout.strip())
+    assert training["agencies"] == ["kg-mvd-2", "kg-supreme-court"]
+    made = next(a for a in exported["agencies"] if a["id"] == "kg-mvd-2")
+    assert made == {"id": "kg-mvd-2", "country": "KG", "name": "МВД", "names": {}, "aliases": []}
 
 
 def test_generated_ids_are_unique(loaded: Run) -> None:
@@ -72,6 +81,62 @@ def test_add_delivery_with_items_and_officials(loaded: Run) -> None:
         {"name": "Gurez Dastagul", "title": "Police Colonel"},
         {"name": "A. Person", "title": None},
     ]
+
+
+def test_add_delivery_items_with_category_and_value(loaded: Run) -> None:
+    result = loaded(
+        "add-delivery", "--date", "2025-06-01", "--country", "KZ", "--agency", "kz-mvd",
+        "--item", "Laptop:4 / it-equipment / 5200 USD",
+        "--item", "Scope / USD 1,250.50 / comparison-microscope",
+        "--item", "Cables / adapters", "--source", "unodc-2024-2025-ca-equipment-handovers",
+        "--no-input",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "new agency" not in result.stderr
+    exported = json.loads(loaded("export", "--format", "json").stdout)
+    added = next(d for d in exported["deliveries"] if d["id"] == result.stdout.strip())
+    assert added["agency"] == "kz-mvd"
+    assert added["sources"] == ["unodc-2024-2025-ca-equipment-handovers"]
+    assert added["items"] == [
+        {"name": "Laptop", "category": "it-equipment", "quantity": 4, "value": 5200,
+         "currency": "USD"},
+        {"name": "Scope", "category": "comparison-microscope", "quantity": None,
+         "value": 1250.5, "currency": "USD"},
+        # A last part that is no category and no value stays part of the name.
+        {"name": "Cables / adapters", "category": "other", "quantity": None, "value": None,
+         "currency": None},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("Laptop / it-equipment / 5200 XYZ",
+         "--item 1: 'XYZ' is not an ISO 4217 currency code such as USD, EUR or KZT"),
+        ("Laptop:4 / it-equipmnt",
+         "--item 1: 'Laptop:4 / it-equipmnt': unknown category 'it-equipmnt'; "
+         "did you mean 'it-equipment'?"),
+    ],
+)  # fmt: skip
+def test_a_bad_item_category_or_currency_is_refused(
+    loaded: Run, store: Store, item: str, message: str
+) -> None:
+    before = store.snapshot()
+    result = loaded("add-delivery", "--no-input", "--date", "2025-01-01", "-c", "KG",
+                    "-a", "kg-mvd", "--item", item)  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert store.snapshot() == before
+
+
+def test_an_unknown_source_is_refused_when_adding_a_delivery(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
+    result = loaded("add-delivery", "--no-input", "--date", "2025-01-01", "-c", "KG",
+                    "-a", "kg-mvd", "--item", "Laptop", "--source", "nope")  # fmt: skip
+    assert result.exit_code == 1
+    assert "field 'sources': unknown source 'nope'" in result.stderr
+    assert "Nothing was written." in result.stderr
+    assert store.snapshot() == before
 
 
 def test_missing_fields_without_input_are_listed_at_once(loaded: Run, store: Store) -> None:
@@ -111,6 +176,8 @@ def test_no_terminal_never_hangs(tmp_path: Path) -> None:
         (["--participants", "-1"], "--participants: must not be negative"),
         (["--id", "Bad Id"], "--id: 'Bad Id' is not a valid id"),
         (["--project", "nowhere"], "unknown project 'nowhere'"),
+        (["--source", "Mission report"], "--source 2: 'Mission report' is not a valid id"),
+        (["--source", "mission-report"], "field 'sources': unknown source 'mission-report'"),
     ],
 )
 def test_bad_values_name_the_option(
@@ -325,7 +392,8 @@ def test_delivery_prompt_offers_the_country_agencies(seeded: Path) -> None:
     child = spawn(
         seeded, "add-delivery", "--date", "2025-09-09", "--country", "UZ", "--item", "Laptop:2"
     )
-    child.expect("agencies in the store: Ministry of Internal Affairs")
+    # Each agency of the country, by name and id: either may be typed.
+    child.expect(r"agencies in the store \(name or id\): Ministry of Internal Affairs \(uz-mvd\)")
     child.expect("Agency: ")
     child.sendline("Ministry of Internal Affairs")
     child.expect(r"Save this delivery\? \[Y/n\]: ")
@@ -334,6 +402,26 @@ def test_delivery_prompt_offers_the_country_agencies(seeded: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
+    child = spawn(
+        seeded, "add-delivery", "--date", "2025-09-09", "--country", "UZ", "--item", "Laptop:2"
+    )
+    child.expect("Agency: ")
+    child.sendline("uz-mvd")
+    child.expect(r"Save this delivery\? \[Y/n\]: ")
+    child.sendline("y")
+    child.expect("added delivery uz-2025-09-09-laptop")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "new agency" not in (child.before or "")
+    exported = subprocess.run(
+        [str(NEXUS_SCRIPT), "--db", str(seeded), "export", "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    document = json.loads(exported.stdout)
+    added = next(d for d in document["deliveries"] if d["id"] == "uz-2025-09-09-laptop")
+    assert added["agency"] == "uz-mvd"  # the id typed: the country's agency, no new one
+    assert [a["id"] for a in document["agencies"] if a["country"] == "UZ"] == ["uz-mvd"]
 
 
 def test_remove_asks_on_a_terminal(seeded: Path) -> None:
@@ -402,11 +490,18 @@ def test_country_completion(seeded: Path) -> None:
 
 
 def test_agency_completion_offers_names_in_the_store(seeded: Path) -> None:
+    # Every name and alias of an agency, each once, and the agency ids: what --agency takes.
     assert complete(seeded, "nexus add-delivery --agency Min") == [
         "Ministry of Foreign Affairs",
         "Ministry of Internal Affairs",
+        "Ministry of Internal Affairs of Kazakhstan",
+        "Ministry of Internal Affairs of Tajikistan",
+        "Ministry of Internal Affairs of Turkmenistan",
+        "Ministry of Internal Affairs of Uzbekistan",
+        "Ministry of Internal Affairs of the Kyrgyz Republic",
     ]
     assert complete(seeded, "nexus trainings --agency Supr") == ["Supreme Court"]
+    assert complete(seeded, "nexus add-training --agency kz-m") == ["kz-mfa", "kz-mvd"]
 
 
 def test_a_made_id_stays_short_whatever_the_title(loaded: Run) -> None:

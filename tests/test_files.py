@@ -153,7 +153,9 @@ def test_output_into_a_fifo_is_written_through(loaded: Run, tmp_path: Path) -> N
     reader.join(timeout=30)
     assert result.exit_code == 0, result.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
-    assert json.loads(received[0])["version"] == 1
+    document = json.loads(received[0])
+    assert document["version"] == 2
+    assert len(document["deliveries"]) == 7  # all of it came through the pipe
 
 
 def test_output_onto_a_character_device_is_written_through(loaded: Run, tmp_path: Path) -> None:
@@ -192,7 +194,7 @@ def test_a_symbolic_link_is_kept_and_its_file_replaced(loaded: Run, tmp_path: Pa
     result = loaded("export", "-o", str(link))
     assert result.exit_code == 0, result.stderr
     assert link.is_symlink()
-    assert real.read_text(encoding="utf-8").startswith("version: 1")
+    assert real.read_text(encoding="utf-8").startswith("version: 2\nsources:\n")
 
 
 # --- 4. a full disk leaves the old CSV set whole -----------------------------------------
@@ -334,7 +336,7 @@ def test_the_real_files_of_a_store_opened_through_a_link_are_protected(tmp_path:
 def test_very_long_file_names_fit_their_temporary_names(loaded: Run, tmp_path: Path) -> None:
     long_name = "b" * 245 + ".yaml"  # 250: a temporary name made by adding to it would not fit
     assert loaded("export", "-o", str(tmp_path / long_name)).exit_code == 0
-    assert (tmp_path / long_name).read_text(encoding="utf-8").startswith("version: 1")
+    assert (tmp_path / long_name).read_text(encoding="utf-8").startswith("version: 2\nsources:\n")
 
 
 @sqlite_only

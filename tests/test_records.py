@@ -65,9 +65,20 @@ def test_good_file_loads_and_defaults_the_only_project(loaded: Run, good: Path) 
     exported = json.loads(loaded("export", "--format", "json").stdout)
     training = next(t for t in exported["trainings"] if t["id"] == "kg-2023-01-demo")
     assert training["project"] == "demo"  # the file's only project
+    assert training["agencies"] == ["kg-mvd"]  # the name of the seed's Kyrgyz agency
     delivery = next(d for d in exported["deliveries"] if d["id"] == "tj-2023-02-01-demo")
-    assert delivery["agency"] == "Министерство внутренних дел"
-    assert delivery["items"] == [{"name": "Microscope", "quantity": 2, "value_usd": None}]
+    # No Tajik agency of the seed has this name: a new one, its id transliterated.
+    assert delivery["agency"] == "tj-ministerstvo-vnutrennikh-del"
+    assert (
+        "1 new agency made for names no agency of the country had: "
+        "tj-ministerstvo-vnutrennikh-del" in result.stderr
+    )
+    made = next(a for a in exported["agencies"] if a["id"] == delivery["agency"])
+    assert (made["country"], made["name"]) == ("TJ", "Министерство внутренних дел")
+    assert delivery["items"] == [
+        {"name": "Microscope", "category": "other", "quantity": 2, "value": None,
+         "currency": None}
+    ]  # fmt: skip
 
 
 def test_check_writes_nothing_and_reports_counts(loaded: Run, store: Store, good: Path) -> None:
@@ -432,17 +443,17 @@ def test_missing_version(loaded: Run, store: Store, tmp_path: Path) -> None:
         loaded,
         store,
         write(tmp_path, "nover.yaml", GOOD.replace("version: 1\n", "")),
-        "'version: 1' is missing",
+        "nover.yaml:1: 'version: 2' is missing at the top of the file",
     )
 
 
-def test_wrong_version(loaded: Run, store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("version", "shown"), [("3", "3"), ("0", "0"), ("'2'", "'2'")])
+def test_wrong_version(loaded: Run, store: Store, tmp_path: Path, version: str, shown: str) -> None:
     refused(
         loaded,
         store,
-        write(tmp_path, "v2.yaml", GOOD.replace("version: 1", "version: 2")),
-        "v2.yaml:1:",
-        "version must be 1",
+        write(tmp_path, "v.yaml", GOOD.replace("version: 1", f"version: {version}")),
+        f"v.yaml:1: version must be 1 or 2, got {shown}",
     )
 
 
@@ -562,3 +573,236 @@ def test_a_file_name_holding_a_line_break_prints_no_line_of_its_own(
     assert result.exit_code == 1
     assert len(result.stderr.splitlines()) == 1
     assert "nl\\x0aerror: fake.yaml: no such file" in result.stderr
+
+
+# --- version 1 and version 2 ---------------------------------------------------------------
+
+# A version 1 file: agencies by name, sources as free text, values in US dollars.
+V1 = """\
+version: 1
+projects:
+  - id: demo
+    title: Demo project
+    source: Mission report, January 2023
+trainings:
+  - id: kg-2023-01-demo
+    title: Demo course
+    country: KG
+    start: 2023-01-10
+    end: 2023-01-12
+    participants: 12
+    agencies: [Ministry of Internal Affairs, Верховный суд]
+    source: Mission report, January 2023
+deliveries:
+  - id: tj-2023-02-01-demo
+    date: 2023-02-01
+    country: TJ
+    agency: Министерство внутренних дел
+    items:
+      - name: Microscope
+        quantity: 2
+        value_usd: 10
+      - name: Laptop
+        value_usd: 1250.5
+    source: Handover note
+"""
+# The same records in version 2: sources and agencies as entities, cited by id (or, for an
+# agency, by a name of one of the record's country), items by category, value and currency.
+# The ids are those a load makes for version 1's names and texts (DESIGN §1b): an agency's
+# from its country and name, transliterated; a source's from its first words and a hash of
+# its text, so that the same text always gets the same id.
+V2 = """\
+version: 2
+sources:
+  - id: mission-report-january-2023-36c4eb
+    title: Mission report, January 2023
+  - id: handover-note-f3ce1f
+    title: Handover note
+agencies:
+  - id: kg-ministry-of-internal-affairs
+    country: KG
+    name: Ministry of Internal Affairs
+  - id: kg-verkhovnyy-sud
+    country: KG
+    name: Верховный суд
+  - id: tj-ministerstvo-vnutrennikh-del
+    country: TJ
+    name: Министерство внутренних дел
+projects:
+  - id: demo
+    title: Demo project
+    sources: [mission-report-january-2023-36c4eb]
+trainings:
+  - id: kg-2023-01-demo
+    title: Demo course
+    country: KG
+    start: 2023-01-10
+    end: 2023-01-12
+    participants: 12
+    agencies: [kg-ministry-of-internal-affairs, верховный  суд]
+    sources: [mission-report-january-2023-36c4eb]
+deliveries:
+  - id: tj-2023-02-01-demo
+    date: 2023-02-01
+    country: TJ
+    agency: tj-ministerstvo-vnutrennikh-del
+    items:
+      - {name: Microscope, category: other, quantity: 2, value: 10, currency: USD}
+      - {name: Laptop, value: 1250.5, currency: usd}
+    sources: [handover-note-f3ce1f]
+"""
+
+
+def _export(nexus: Run, db: Path, fmt: str) -> str:
+    result = nexus("--db", str(db), "export", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    return str(result.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_a_version_1_file_and_its_version_2_twin_export_the_same(
+    nexus: Run, tmp_path: Path, fmt: str
+) -> None:
+    exports = []
+    for name, text in (("v1", V1), ("v2", V2)):
+        db = tmp_path / f"{name}.db"
+        result = nexus("--db", str(db), "load", str(write(tmp_path, f"{name}.yaml", text)))
+        assert result.exit_code == 0, result.stderr
+        exports.append(_export(nexus, db, fmt))
+    assert exports[0] == exports[1]
+    document = json.loads(exports[0]) if fmt == "json" else None
+    if document is not None:
+        assert document["version"] == 2
+        assert [s["id"] for s in document["sources"]] == [
+            "handover-note-f3ce1f", "mission-report-january-2023-36c4eb"
+        ]  # fmt: skip
+        training = document["trainings"][0]
+        assert training["agencies"] == ["kg-ministry-of-internal-affairs", "kg-verkhovnyy-sud"]
+        assert "source" not in training  # version 1's field is read, never written
+        assert document["deliveries"][0]["items"][1] == {
+            "name": "Laptop", "category": "other", "quantity": None, "value": 1250.5,
+            "currency": "USD",
+        }  # fmt: skip
+
+
+def test_an_export_of_a_version_1_file_loads_back_unchanged(nexus: Run, tmp_path: Path) -> None:
+    assert nexus("load", str(write(tmp_path, "v1.yaml", V1))).exit_code == 0
+    exported = write(tmp_path, "out.yaml", nexus("export").stdout)
+    again = nexus("load", str(exported))
+    assert again.exit_code == 0, again.stderr
+    for kind, count in (("sources", 2), ("agencies", 3), ("projects", 1), ("trainings", 1),
+                        ("deliveries", 1)):  # fmt: skip
+        assert f"│ {kind:<10} │     0 │       0 │ {count:>9} │" in again.stdout
+    reloaded = nexus("load", str(write(tmp_path, "v1-again.yaml", V1)))  # the same ids again
+    assert reloaded.exit_code == 0, reloaded.stderr
+    assert "│ sources    │     0 │       0 │         2 │" in reloaded.stdout
+    assert "new agenc" not in reloaded.stderr
+
+
+def test_a_version_1_source_is_one_entity_for_every_record_citing_its_text(
+    nexus: Run, tmp_path: Path
+) -> None:
+    text = V1.replace("    source: Handover note\n", "    source: Mission report, January 2023\n")
+    result = nexus("load", str(write(tmp_path, "v1.yaml", text)))
+    assert result.exit_code == 0, result.stderr
+    assert "│ sources    │     1 │       0 │         0 │" in result.stdout
+    document = json.loads(nexus("export", "--format", "json").stdout)
+    assert document["sources"] == [
+        {"id": "mission-report-january-2023-36c4eb", "title": "Mission report, January 2023",
+         "publisher": None, "kind": None, "date": None, "url": None, "language": None},
+    ]  # fmt: skip
+    cited = [
+        r["sources"] for kind in ("projects", "trainings", "deliveries") for r in document[kind]
+    ]
+    assert cited == [["mission-report-january-2023-36c4eb"]] * 3
+    listed = json.loads(nexus("sources", "--format", "json").stdout)
+    assert sorted(listed[0]["cited_by"]) == ["demo", "kg-2023-01-demo", "tj-2023-02-01-demo"]
+
+
+def test_a_version_1_source_reuses_a_source_of_the_file_with_that_title(
+    nexus: Run, tmp_path: Path
+) -> None:
+    """`source:` may still be written in a version 2 file: the file's source titled so."""
+    text = V2.replace(
+        "    sources: [handover-note-f3ce1f]\n", "    source: Handover note\n"
+    ).replace("  - id: handover-note-f3ce1f\n", "  - id: note\n")
+    result = nexus("load", str(write(tmp_path, "v2.yaml", text)))
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(nexus("export", "--format", "json").stdout)
+    assert [s["id"] for s in document["sources"]] == ["mission-report-january-2023-36c4eb", "note"]
+    assert document["deliveries"][0]["sources"] == ["note"]
+
+
+def test_value_usd_reads_as_a_value_in_us_dollars(nexus: Run, tmp_path: Path) -> None:
+    result = nexus("load", str(write(tmp_path, "v1.yaml", V1)))
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(nexus("export", "--format", "json").stdout)
+    microscope = document["deliveries"][0]["items"][0]
+    assert microscope == {"name": "Microscope", "category": "other", "quantity": 2,
+                          "value": 10, "currency": "USD"}  # fmt: skip
+    assert "value_usd" not in nexus("export").stdout
+
+
+# The item of GOOD's delivery: its line 21 names it, the next gives its quantity.
+ITEM_AT_LINE_21 = "      - name: Microscope\n        quantity: 2\n"
+
+
+@pytest.mark.parametrize(
+    ("item", "fragments"),
+    [
+        ("        value: 10\n",
+         ["items.yaml:21:", "field 'items[0]'", "a value needs its currency"]),
+        ("        value: 10\n        currency: XYZ\n",
+         ["items.yaml:24:", "field 'items[0].currency'",
+          "'XYZ' is not an ISO 4217 currency code"]),
+        ("        category: microscope\n",
+         ["items.yaml:23:", "field 'items[0].category'", "unknown category 'microscope'",
+          "comparison-microscope"]),
+        ("        currency: USD\n",
+         ["items.yaml:21:", "field 'items[0]'", "currency USD is given without a value"]),
+        ("        value_usd: 10\n        value: 10\n        currency: USD\n",
+         ["items.yaml:21:", "field 'items[0]'", "not both"]),
+    ],
+)  # fmt: skip
+def test_a_bad_value_currency_or_category_names_its_line_and_field(
+    loaded: Run, store: Store, tmp_path: Path, item: str, fragments: list[str]
+) -> None:
+    text = GOOD.replace("version: 1", "version: 2").replace(ITEM_AT_LINE_21, ITEM_AT_LINE_21 + item)
+    assert text.splitlines()[20] == "      - name: Microscope"
+    refused(loaded, store, write(tmp_path, "items.yaml", text), *fragments)
+
+
+def test_another_countrys_agency_id_is_refused(loaded: Run, store: Store, tmp_path: Path) -> None:
+    """The seed's kz-mvd is Kazakhstan's: a Kyrgyz training or a Tajik delivery cannot
+    name it (a load only; `check` does not open the store)."""
+    text = GOOD.replace("agencies: [Ministry of Internal Affairs]", "agencies: [kz-mvd]").replace(
+        "agency: Министерство внутренних дел", "agency: uz-mvd"
+    )
+    before = store.snapshot()
+    result = loaded("load", str(write(tmp_path, "other.yaml", text)))
+    assert result.exit_code == 1
+    assert (
+        "other.yaml:6: training 'kg-2023-01-demo', field 'agencies[0]': "
+        "agency 'kz-mvd' is an agency of Kazakhstan, not of Kyrgyzstan"
+    ) in result.stderr
+    assert (
+        "other.yaml:16: delivery 'tj-2023-02-01-demo', field 'agency': "
+        "agency 'uz-mvd' is an agency of Uzbekistan, not of Tajikistan"
+    ) in result.stderr
+    assert store.snapshot() == before
+
+
+def test_another_countrys_agency_of_the_same_file_is_refused(
+    loaded: Run, store: Store, tmp_path: Path
+) -> None:
+    agencies = "agencies:\n  - {id: kz-customs-2, country: KZ, name: Customs}\nprojects:\n"
+    text = (
+        GOOD.replace("version: 1", "version: 2")
+        .replace("projects:\n", agencies, 1)
+        .replace("agencies: [Ministry of Internal Affairs]", "agencies: [kz-customs-2]")
+    )
+    refused(
+        loaded, store, write(tmp_path, "same.yaml", text),
+        "same.yaml:8: training 'kg-2023-01-demo', field 'agencies[0]': agency 'kz-customs-2' "
+        "is an agency of Kazakhstan, not of Kyrgyzstan",
+    )  # fmt: skip

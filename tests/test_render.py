@@ -33,8 +33,11 @@ def big_file(tmp_path: Path) -> Path:
         }
         for n in range(RECORDS)
     ]
+    # The agency is declared, so the load makes none and has nothing to say about it.
+    agencies = [{"id": "kg-mvd", "country": "KG", "name": "МВД"}]
     path = tmp_path / "big.json"
-    path.write_text(json.dumps({"version": 1, "trainings": trainings}), encoding="utf-8")
+    document = {"version": 2, "agencies": agencies, "trainings": trainings}
+    path.write_text(json.dumps(document), encoding="utf-8")
     return path
 
 
@@ -74,6 +77,7 @@ def test_no_bar_when_output_is_not_a_terminal(tmp_path: Path, big_file: Path) ->
     assert exported.stderr == ""
     document = json.loads(exported.stdout)  # a pipe gets the records and nothing else
     assert len(document["trainings"]) == RECORDS
+    assert {tuple(t["agencies"]) for t in document["trainings"]} == {("kg-mvd",)}
 
 
 def test_short_work_shows_no_bar_even_on_a_terminal(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -31,6 +32,21 @@ def table_rows(stdout: str) -> list[list[str]]:
         if line.startswith("│")
     ]
     return [row for row in rows if row[0]]
+
+
+def table_cells(stdout: str) -> list[list[str]]:
+    """The cells of each row of a Rich table, a cell's lines joined with a line break (on a
+    terminal wide enough not to wrap, the line breaks the cell itself holds)."""
+    cells: list[list[str]] = []
+    for line in stdout.splitlines():
+        if not line.startswith("│"):
+            continue
+        row = [c.strip() for c in line.split("│")[1:-1]]
+        if row[0] or not cells:
+            cells.append(row)
+        else:
+            cells[-1] = [f"{a}\n{b}" if b else a for a, b in zip(cells[-1], row, strict=True)]
+    return cells
 
 
 def data(result: Any) -> Any:
@@ -82,35 +98,65 @@ def test_deliveries_is_an_alias(loaded: Run) -> None:
 def test_handovers_table_groups_by_country_with_subtotals(
     loaded: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "220")
+    monkeypatch.setenv("COLUMNS", "320")  # wide enough that no cell wraps
     result = loaded("handovers", "--quarter", "2025-Q1")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].strip() == "Handovers by country (3)"
-    cells = table_rows(result.stdout)
+    cells = table_cells(result.stdout)
     assert [row[0] for row in cells] == [
         "Tajikistan", "2025-02-25", "Subtotal TJ",
         "Turkmenistan", "2025-02-10", "Subtotal TM",
         "Uzbekistan", "2025-02-14", "Subtotal UZ",
     ]  # fmt: skip
     assert cells[7][1] == "Ministry of Internal Affairs — Main Expert-Forensic Center"
-    assert cells[7][2] == "Digital forensic comparison microscope × 1"
+    # Each item with its category, unless the name says it already ("IT equipment").
+    assert cells[7][2] == "Digital forensic comparison microscope × 1 (Comparison microscopes)"
     assert cells[7][3] == "Saidolim Nuriddinov (Police Colonel)"
-    assert cells[8][1:3] == ["1 handover(s)", "1 unit(s) counted"]
-    assert cells[2][1:3] == ["1 handover(s)", "some quantities not stated"]
+    assert cells[1][2] == "Specialized binocular microscopes (Binocular microscopes)"
+    assert cells[4][2] == "IT equipment"
+    # Subtotals per category: a stated quantity, or lines whose quantity is not stated.
+    assert cells[8][1:3] == ["1 handover(s)", "Comparison microscopes: 1 stated"]
+    assert cells[2][1:3] == ["1 handover(s)", "Binocular microscopes: 1 line(s) without quantity"]
+    assert cells[5][1:3] == ["1 handover(s)", "IT equipment: 1 line(s) without quantity"]
+
+
+def test_handovers_subtotal_never_adds_across_categories(
+    loaded: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uzbekistan: IT equipment (no quantity stated) and one comparison microscope: a line
+    per category, in the categories' order, and no count of "units" over both."""
+    monkeypatch.setenv("COLUMNS", "320")
+    result = loaded("handovers", "--country", "UZ")
+    assert result.exit_code == 0, result.stderr
+    subtotal = table_cells(result.stdout)[-1]
+    assert subtotal[:3] == [
+        "Subtotal UZ",
+        "2 handover(s)",
+        "IT equipment: 1 line(s) without quantity\nComparison microscopes: 1 stated",
+    ]
+    assert "unit(s)" not in result.stdout
 
 
 def test_handovers_csv_shape(loaded: Run) -> None:
     result = loaded("handovers", "--country", "UZ", "--format", "csv")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert (
-        lines[0]
-        == "id,project,date,country,country_name,agency,unit,items,purpose,officials,source,notes"
+    assert lines[0] == (
+        "id,project,date,country,country_name,agency,agency_id,unit,items,purpose,officials,"
+        "sources,notes"
     )
+    # The items cell as --item spells an item: NAME[:QTY] / CATEGORY [/ VALUE CURRENCY].
     assert lines[2].startswith(
         "uz-2025-02-14-comparison-microscope,tac-nexus,2025-02-14,UZ,Uzbekistan,"
-        "Ministry of Internal Affairs,Main Expert-Forensic Center,Digital forensic comparison microscope:1,"
+        "Ministry of Internal Affairs,uz-mvd,Main Expert-Forensic Center,"
+        "Digital forensic comparison microscope:1 / comparison-microscope,"
     )
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["agency_id"], r["items"]) for r in rows] == [
+        ("uz-mvd", "IT equipment / it-equipment"),
+        ("uz-mvd", "Digital forensic comparison microscope:1 / comparison-microscope"),
+    ]
+    assert [r["sources"] for r in rows] == ["unodc-2024-2025-ca-equipment-handovers"] * 2
     assert len(lines) == 3
 
 
@@ -122,7 +168,55 @@ def test_handovers_markdown_shape(loaded: Run) -> None:
         "|---|---|---|---|---|\n"
         "| **Kazakhstan** |  |  |  |  |\n"
         "| 2024-11-15 | Ministry of Internal Affairs | IT equipment |  | kz-2024-11-15-it-equipment |\n"
-        "| *Subtotal KZ* | *1 handover(s)* | *some quantities not stated* |  |  |\n"
+        "| *Subtotal KZ* | *1 handover(s)* | *IT equipment: 1 line(s) without quantity* |  |  |\n"
+    )
+    # Two categories: a line each within the one subtotal cell.
+    uzbek = loaded("handovers", "--country", "UZ", "--format", "markdown").stdout
+    assert uzbek.splitlines()[-1] == (
+        "| *Subtotal UZ* | *2 handover(s)* | *IT equipment: 1 line(s) without quantity<br>"
+        "Comparison microscopes: 1 stated* |  |  |"
+    )
+
+
+def test_items_by_category_with_quantities_and_values(
+    nexus: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four laptops with their value and one comparison microscope: each item keeps its
+    category, quantity and value; the subtotal counts each category alone, never "5"."""
+    added = nexus("add-delivery", "--no-input", "--id", "kz-forensic-kit", "--date", "2025-03-04",
+                  "--country", "KZ", "--agency", "Ministry of Internal Affairs",
+                  "--item", "Laptop:4 / it-equipment / 5200 USD",
+                  "--item", "Microscope:1 / comparison-microscope")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+
+    [row] = data(nexus("handovers", "-f", "json"))
+    assert row["items"] == [
+        {"name": "Laptop", "category": "it-equipment", "quantity": 4, "value": 5200,
+         "currency": "USD"},
+        {"name": "Microscope", "category": "comparison-microscope", "quantity": 1, "value": None,
+         "currency": None},
+    ]  # fmt: skip
+
+    monkeypatch.setenv("COLUMNS", "250")
+    table = nexus("handovers")
+    assert table.exit_code == 0, table.stderr
+    cells = table_cells(table.stdout)
+    assert [row[0] for row in cells] == ["Kazakhstan", "2025-03-04", "Subtotal KZ"]
+    assert cells[1][2] == (
+        "Laptop × 4 (IT equipment, 5,200 USD); Microscope × 1 (Comparison microscopes)"
+    )
+    subtotal = cells[2][2].splitlines()
+    assert subtotal == ["IT equipment: 4 stated; 5,200 USD", "Comparison microscopes: 1 stated"]
+    assert "IT equipment: 4 stated" in table.stdout
+    assert "Comparison microscopes: 1 stated" in table.stdout
+    # 4 + 1 is never shown: no figure 5 anywhere (5,200 is the laptops' value).
+    assert re.findall(r"(?<![\d,.])5(?![\d,.])", table.stdout) == []
+    assert "unit(s)" not in table.stdout
+
+    # The CSV items cell spells each item as --item does.
+    [line] = list(csv.DictReader(io.StringIO(nexus("handovers", "-f", "csv").stdout)))
+    assert (
+        line["items"] == "Laptop:4 / it-equipment / 5200 USD; Microscope:1 / comparison-microscope"
     )
 
 
@@ -140,8 +234,14 @@ def test_trainings_listing(loaded: Run) -> None:
     assert set(rows[0]) == {
         "id", "project", "title", "country", "country_name", "city", "start", "end", "days",
         "participants", "approximate", "female", "male", "agencies", "audience", "topics",
-        "organisers", "source", "notes",
+        "organisers", "sources", "notes",
     }  # fmt: skip
+    assert [r["sources"] for r in rows] == [["unodc-2022-kg-kz-trainings"]] * 2
+    # Listings name the agencies (records refer to them by id).
+    assert rows[1]["agencies"] == [
+        "Ministry of Foreign Affairs", "Security Council", "National Security Committee",
+        "Ministry of Internal Affairs", "Courts",
+    ]  # fmt: skip
 
 
 def test_trainings_table_marks_the_lower_bound(
@@ -433,9 +533,14 @@ def test_summary_of_an_empty_store(emptied: Run) -> None:
 def test_show_delivery_has_every_field(loaded: Run) -> None:
     record = data(loaded("show", "tm-2025-02-10-it-equipment", "--format", "json"))
     assert record["unit"] == "Ballistic-Forensic Department"
-    assert record["items"] == [{"name": "IT equipment", "quantity": None, "value_usd": None}]
+    assert record["items"] == [
+        {"name": "IT equipment", "category": "it-equipment", "quantity": None, "value": None,
+         "currency": None}
+    ]  # fmt: skip
+    assert (record["agency"], record["agency_id"]) == ("Ministry of Internal Affairs", "tm-mvd")
+    assert record["sources"] == ["unodc-2024-2025-ca-equipment-handovers"]
     assert record["officials"][0]["name"] == "Geldimurad Halmuradov"
-    assert {"created_at", "updated_at", "source", "purpose", "notes"} <= set(record)
+    assert {"created_at", "updated_at", "sources", "purpose", "notes"} <= set(record)
 
 
 def test_show_training_table(loaded: Run, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -468,7 +573,10 @@ def test_narrow_terminal_stacks_each_row(loaded: Run, monkeypatch: pytest.Monkey
     assert "│ 2025-02-14  │ Recipient: Ministry of Internal Affairs — Main Expert-Forensic │" in out
     assert any("Handed over: Digital forensic comparison microscope × 1" in line for line in out)
     assert any("ID: uz-2025-02-14-comparison-microscope" in line for line in out)
-    assert "│ Subtotal UZ │ 2 handover(s), 1 unit(s) counted, some quantities not stated   │" in out
+    assert any("(Comparison microscopes)" in line for line in out)
+    assert "│ Subtotal UZ │ 2 handover(s), IT equipment: 1 line(s) without quantity        │" in out
+    assert "│             │ Comparison microscopes: 1 stated                               │" in out
+    assert not any("unit(s)" in line for line in out)
     summary = loaded("summary").stdout
     assert max(len(line.rstrip()) for line in summary.splitlines()) <= 80
     assert "Participants: ≥36" in summary
@@ -510,6 +618,16 @@ def generated_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return document
 
 
+def as_listed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Version 1 items (the bench generator's) as a listing shows them: no category is
+    ``other``, and ``value_usd`` is a value in USD."""
+    return [
+        {"name": i["name"], "category": i.get("category", "other"), "quantity": i["quantity"],
+         "value": i.get("value_usd"), "currency": None if i.get("value_usd") is None else "USD"}
+        for i in items
+    ]  # fmt: skip
+
+
 @pytest.fixture
 def generated(nexus: Run, generated_file: dict[str, Any]) -> Run:
     result = nexus("load", str(generated_file["path"]))
@@ -533,7 +651,7 @@ def test_long_listings_keep_every_record_whole_across_chunks(
     assert [h["id"] for h in listed] == [d["id"] for d in expected]
     for shown, source in zip(listed, expected, strict=True):
         assert (shown["agency"], shown["items"], shown["officials"]) == (
-            source["agency"], source["items"], source["officials"],
+            source["agency"], as_listed(source["items"]), source["officials"],
         )  # fmt: skip
 
     listed = json.loads(generated("trainings", "--format", "json").stdout)
@@ -578,7 +696,7 @@ def test_filtered_listings_keep_their_children_across_chunks(
     expected = tajik[chosen]
     assert len(expected) == (40 if paged else len(tajik)) > 0
     assert [(h["id"], h["items"], h["officials"]) for h in listed] == [
-        (d["id"], d["items"], d["officials"]) for d in expected
+        (d["id"], as_listed(d["items"]), d["officials"]) for d in expected
     ]
 
     with_e = sorted(

@@ -147,9 +147,19 @@ FORMULAS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|'
 
 
 def test_csv_cells_never_start_a_formula(loaded: Run, tmp_path: Path) -> None:
+    # A source is cited by id: formulas go into the source entities' title and publisher.
+    sources = "".join(
+        f"  - {{id: s-{number}, title: {yaml_string(formula)}, "
+        f"publisher: {yaml_string(formula + ' Ltd')}}}\n"
+        for number, formula in enumerate(FORMULAS)
+    )
+    loaded_sources = loaded(
+        "load", str(write(tmp_path, "s.yaml", f"version: 2\nsources:\n{sources}"))
+    )
+    assert loaded_sources.exit_code == 0, loaded_sources.stderr
     for number, formula in enumerate(FORMULAS):
         added = loaded(*TRAINING, "--id", f"t-{number}", "--title", formula,
-                       "--agency", formula, "--source", formula)  # fmt: skip
+                       "--agency", formula, "--source", f"s-{number}")  # fmt: skip
         assert added.exit_code == 0, added.stderr
     delivery = loaded("add-delivery", "--date", "2025-03-03", "--country", "KZ",
                       "--agency", "=1+1", "--item", "-Laptop:2", "--no-input")  # fmt: skip
@@ -158,13 +168,20 @@ def test_csv_cells_never_start_a_formula(loaded: Run, tmp_path: Path) -> None:
         loaded("trainings", "-f", "csv").stdout,
         loaded("handovers", "-f", "csv").stdout,
         loaded("summary", "-f", "csv").stdout,
+        loaded("sources", "-f", "csv").stdout,
+        loaded("agencies", "-f", "csv").stdout,
     ]
     assert loaded("export", "-f", "csv", "-o", str(tmp_path / "tables")).exit_code == 0
-    outputs += [p.read_text(encoding="utf-8") for p in (tmp_path / "tables").iterdir()]
+    tables = sorted((tmp_path / "tables").iterdir())
+    assert {p.name for p in tables} >= {"sources.csv", "agencies.csv", "trainings.csv"}
+    outputs += [p.read_text(encoding="utf-8") for p in tables]
     cells = [cell for text in outputs for row in csv.reader(io.StringIO(text)) for cell in row]
     assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
     for formula in FORMULAS:
-        assert "'" + formula in cells
+        # Made safe wherever it is written: the trainings listing (title, agency), the
+        # sources and agencies listings, and the export's trainings, sources and agencies.
+        assert cells.count("'" + formula) == 7, formula
+        assert "'" + formula + " Ltd" in cells  # the source's publisher
     assert "'-Laptop:2" in cells
     # JSON stays exact.
     listed = json.loads(loaded("trainings", "-f", "json").stdout)

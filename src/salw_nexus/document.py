@@ -35,10 +35,9 @@ def _markdown_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _units(figures: Any) -> str:
-    if not figures.item_lines:
-        return "0"
-    return count(figures.units, figures.units_lower_bound)
+def _equipment(figures: Any) -> str:
+    """Per category, never added across categories: ``IT equipment: 1 stated; ...``."""
+    return "; ".join(total.text() for total in figures.equipment) or "none"
 
 
 def _figure_rows() -> list[tuple[str, Callable[[Any], str]]]:
@@ -53,7 +52,7 @@ def _figure_rows() -> list[tuple[str, Callable[[Any], str]]]:
         ("Person-days", lambda f: count(f.person_days, f.participants_lower_bound)),
         ("Handovers", lambda f: str(f.deliveries)),
         ("Item lines handed over", lambda f: str(f.item_lines)),
-        ("Units, where stated", _units),
+        ("Equipment by category", _equipment),
         ("Countries reached", lambda f: f"{len(f.countries)}" + (f" ({', '.join(f.countries)})" if f.countries else "")),
     ]  # fmt: skip
 

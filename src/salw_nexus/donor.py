@@ -14,9 +14,9 @@ Decisions (also in the README):
   the counts the records give; unknown is the rest of each training's participants. A
   count is a lower bound (``≥``) when any training in the span gives an approximate
   count or none at all.
-- Items: the item lines handed over, and the units where a quantity is stated; the units
-  are a lower bound when any line in the span states none. A missing quantity is never
-  counted as 0 or 1.
+- Items: the item lines handed over, and per category (``equipment.py``) the quantity
+  where one is stated, the lines that state none and the value per currency where stated.
+  Quantities of different categories are never added; a missing one is never 0 or 1.
 - The project is ``--project``, or the only project in the store.
 """
 
@@ -27,10 +27,12 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .agencies import citation
 from .bounds import EARLIEST
 from .countries import name_of
+from .equipment import CategoryTotal, rank
 from .errors import NotFoundError, UsageError, option
-from .kinds import DELIVERIES, PROJECT_FIELD, TRAININGS
+from .kinds import DELIVERIES, PROJECT_FIELD, SOURCES, TRAININGS
 from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
 from .reports import (
     DELIVERY,
@@ -63,8 +65,7 @@ class Figures:
     person_days: int = 0
     deliveries: int = 0
     item_lines: int = 0
-    units: int = 0
-    units_lower_bound: bool = False
+    equipment: tuple[CategoryTotal, ...] = ()  # per category, in the list's order
     countries: tuple[str, ...] = ()
 
 
@@ -169,27 +170,35 @@ def _figures(
         .where(*training_in)
         .group_by(t.country)
     )
-    items = (
-        select(
-            i.delivery_id,
-            func.count().label("lines"),
-            func.coalesce(func.sum(i.quantity), 0).label("units"),
-            func.max(case((i.quantity.is_(None), 1), else_=0)).label("unstated"),
-        )
-        .group_by(i.delivery_id)
-        .subquery()
-    )
+    items = select(i.delivery_id, func.count().label("lines")).group_by(i.delivery_id).subquery()
     deliveries = (
         select(
             d.country,
             func.count().label(DELIVERIES.plural),
             func.coalesce(func.sum(items.c.lines), 0).label("item_lines"),
-            func.coalesce(func.sum(items.c.units), 0).label("units"),
-            func.coalesce(func.max(items.c.unstated), 0).label("units_lower_bound"),
         )
         .select_from(DELIVERY.outerjoin(items, items.c.delivery_id == d.id))
         .where(*delivery_in)
         .group_by(d.country)
+    )
+    handed_over = DELIVERY.join(ITEM, i.delivery_id == d.id)
+    categories = (
+        select(
+            d.country,
+            i.category,
+            func.count().label("lines"),
+            func.coalesce(func.sum(i.quantity), 0).label("quantity"),
+            func.sum(case((i.quantity.is_(None), 1), else_=0)).label("unstated"),
+        )
+        .select_from(handed_over)
+        .where(*delivery_in)
+        .group_by(d.country, i.category)
+    )
+    valued = (
+        select(d.country, i.category, i.currency, func.sum(i.value).label("value"))
+        .select_from(handed_over)
+        .where(*delivery_in, i.value.is_not(None))
+        .group_by(d.country, i.category, i.currency)
     )
     # Both queries label their columns with the names of Figures' fields.
     by_country: dict[str | None, dict[str, Any]] = {}
@@ -199,6 +208,16 @@ def _figures(
             for name, value in row.items():
                 if name != "country":
                     values[name] = bool(value) if name.endswith("_lower_bound") else int(value)
+    totals: dict[tuple[str, str], CategoryTotal] = {}
+    for country, category, lines, quantity, unstated in session.execute(categories):
+        totals[(country, category)] = CategoryTotal(
+            category, int(lines), int(quantity), int(unstated)
+        )
+    for country, category, currency, value in session.execute(valued):
+        totals[(country, category)].values[currency] = float(value)
+    for (country, _), total in sorted(totals.items(), key=lambda kv: rank(kv[0][1])):
+        equipment = by_country[country].setdefault("equipment", ())
+        by_country[country]["equipment"] = (*equipment, total)
     figures = {
         country: Figures(countries=(str(country),), **values)
         for country, values in sorted(by_country.items(), key=lambda kv: str(kv[0]))
@@ -219,10 +238,22 @@ def _add_up(parts: list[Figures]) -> Figures:
         person_days=sum(p.person_days for p in parts),
         deliveries=sum(p.deliveries for p in parts),
         item_lines=sum(p.item_lines for p in parts),
-        units=sum(p.units for p in parts),
-        units_lower_bound=any(p.units_lower_bound for p in parts),
+        equipment=_added_per_category([t for p in parts for t in p.equipment]),
         countries=tuple(sorted({c for p in parts for c in p.countries})),
     )
+
+
+def _added_per_category(totals: list[CategoryTotal]) -> tuple[CategoryTotal, ...]:
+    """Several countries' totals of a category as one; categories kept apart."""
+    added: dict[str, CategoryTotal] = {}
+    for total in totals:
+        into = added.setdefault(total.category, CategoryTotal(total.category))
+        into.lines += total.lines
+        into.quantity += total.quantity
+        into.unstated += total.unstated
+        for currency, value in total.values.items():
+            into.values[currency] = into.values.get(currency, 0.0) + value
+    return tuple(sorted(added.values(), key=lambda total: rank(total.category)))
 
 
 def _project(session: Session, project_id: str | None) -> dict[str, Any]:
@@ -251,24 +282,29 @@ def _project(session: Session, project_id: str | None) -> dict[str, Any]:
 
 
 def _sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
-    """Every source cited by the project's records up to ``end``, numbered by first use."""
+    """Every source cited by the project's records up to ``end``, numbered by first use,
+    each as a donor can look it up: title, publisher, date and web address."""
     from sqlalchemy import literal, select, union_all
 
-    t, d = TRAINING.c, DELIVERY.c
+    t, d, p = TRAINING.c, DELIVERY.c, PROJECT.c
     cited = union_all(
-        select(t.start.label("day"), t.id, t.source).where(t.project_id == project, t.start <= end),
-        select(d.date.label("day"), d.id, d.source).where(d.project_id == project, d.date <= end),
-        select(literal(dt.date.min).label("day"), PROJECT.c.id, PROJECT.c.source).where(
-            PROJECT.c.id == project
+        select(t.start.label("day"), t.id, t.sources).where(
+            t.project_id == project, t.start <= end
         ),
+        select(d.date.label("day"), d.id, d.sources).where(d.project_id == project, d.date <= end),
+        select(literal(dt.date.min).label("day"), p.id, p.sources).where(p.id == project),
     ).subquery()
-    by_text: dict[str, list[str]] = {}
-    query = select(cited.c.id, cited.c.source).order_by(cited.c.day, cited.c.id)
-    for record_id, text in session.execute(query):
-        if text:
-            by_text.setdefault(text, []).append(record_id)
+    by_id: dict[str, list[str]] = {}
+    query = select(cited.c.id, cited.c.sources).order_by(cited.c.day, cited.c.id)
+    for record_id, sources in session.execute(query):
+        for source_id in sources:
+            by_id.setdefault(source_id, []).append(record_id)
+    table = SOURCES.table
+    found = session.execute(select(table).where(table.c.id.in_(list(by_id)))).mappings()
+    citations = {row["id"]: citation(row) for row in found}
     return [
-        Source(number, text, ids) for number, (text, ids) in enumerate(by_text.items(), start=1)
+        Source(number, citations.get(source_id, source_id), ids)
+        for number, (source_id, ids) in enumerate(by_id.items(), start=1)
     ]
 
 

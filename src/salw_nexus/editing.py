@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DuplicateIdError, NexusError, NotFoundError, RecordError, UsageError, option
 from .formatting import shown
-from .kinds import DATED, KINDS, PROJECT_FIELD, PROJECTS, Kind, of_record
+from .kinds import (
+    AGENCIES_FIELD,
+    AGENCY_FIELD,
+    DATED,
+    KINDS,
+    PROJECT_FIELD,
+    PROJECTS,
+    Kind,
+    of_record,
+)
 from .records import Parsed, RecordSet
 from .store import export_records, load_records
 
@@ -86,10 +95,11 @@ def get_record(session: Session, *, record_id: str) -> Record:
     return record
 
 
-def _write_one(session: Session, record: Dated) -> None:
+def _write_one(session: Session, record: Dated) -> list[str]:
+    """Write one record through the load; returns the ids of the agencies it made."""
     records = RecordSet(source=COMMAND_LINE)
     records.of(of_record(record)).append(Parsed(record, COMMAND_LINE))
-    load_records(session, records=records)
+    return load_records(session, records=records).agencies_made
 
 
 def only_project(session: Session) -> str | None:
@@ -136,9 +146,12 @@ def unique_id(session: Session, *, base: str) -> str:
     return candidate
 
 
-def add_record(session: Session, *, record: Dated, id_made: bool = False) -> Dated:
-    """Add one new record; returns what was stored. A made id (``id_made``) gets ``-2``,
-    ``-3`` ... when it is taken; an id given that exists already is refused."""
+def add_record(
+    session: Session, *, record: Dated, id_made: bool = False
+) -> tuple[Dated, list[str]]:
+    """Add one new record; returns what was stored, and the ids of the agencies made for
+    names the store did not know. A made id (``id_made``) gets ``-2``, ``-3`` ... when it
+    is taken; an id given that exists already is refused."""
     if id_made:
         record = record.model_copy(update={"id": unique_id(session, base=record.id)})
     taken = kinds_with_id(session, record_id=record.id)
@@ -146,8 +159,8 @@ def add_record(session: Session, *, record: Dated, id_made: bool = False) -> Dat
         raise DuplicateIdError(record.id, taken[0].singular)
     if record.project is None:
         record = record.model_copy(update={PROJECT_FIELD: only_project(session)})
-    _write_one(session, record)
-    return record
+    made = _write_one(session, record)
+    return record, made
 
 
 # --- editing ----------------------------------------------------------------------------
@@ -160,26 +173,28 @@ def edit_record(
     changes: Mapping[str, Any],
     agencies: list[str] | None = None,
     validate: Callable[[Kind, dict[str, Any]], Record],
-) -> tuple[Record, Record]:
+) -> tuple[Record, Record, list[str]]:
     """Change fields of a stored record; returns (before, after). ``agencies``: the
     agencies represented at a training, or the one recipient of a delivery.
-    ``validate(kind, data)`` builds the changed record (the caller names its problems)."""
+    ``validate(kind, data)`` builds the changed record (the caller names its problems).
+    Also returns the ids of the agencies made for names the store did not know."""
     before = get_record(session, record_id=record_id)
     kind = of_record(before)
     if not kind.editable:
         raise UsageError(f"{record_id!r} is a {kind.singular}; edit {kind.plural} in a record file")
     changes = dict(changes)
     if agencies:
-        if "agencies" in kind.model.model_fields:
-            changes["agencies"] = agencies
+        if AGENCIES_FIELD in kind.fields:
+            changes[AGENCIES_FIELD] = agencies
         elif len(agencies) > 1:
-            raise UsageError(f"{option('agency')}: a {kind.singular} has one recipient agency")
+            raise UsageError(f"{option(AGENCY_FIELD)}: a {kind.singular} has one recipient agency")
         else:
-            changes["agency"] = agencies[0]
+            changes[AGENCY_FIELD] = agencies[0]
     after = _merged(kind, before, changes, validate)
+    made: list[str] = []
     if after != before:
-        _write_one(session, after)  # type: ignore[arg-type]  # only dated kinds are editable
-    return before, after
+        made = _write_one(session, after)  # type: ignore[arg-type]  # only dated kinds are editable
+    return before, after, made
 
 
 def _merged(
@@ -256,13 +271,29 @@ def known_countries(session: Session) -> list[str]:
 
 
 def known_agencies(session: Session, *, country: str | None = None) -> list[str]:
-    """Agency names in the store (of one country when given), for prompts and completion."""
+    """``NAME (ID)`` of each agency in the store (of one country when given): a prompt's
+    offer, where either may be typed."""
     from sqlalchemy import select
 
-    from .models import Agency, table_of
+    from .kinds import AGENCIES
 
-    table = table_of(Agency)
-    query = select(table.c.name).distinct().order_by(table.c.name)
+    table = AGENCIES.table
+    query = select(table.c.id, table.c.name).order_by(table.c.name, table.c.id)
     if country:
         query = query.where(table.c.country == country)
-    return list(session.scalars(query))
+    return [f"{row.name} ({row.id})" for row in session.execute(query)]
+
+
+def agency_names(session: Session) -> list[str]:
+    """Every agency id and name (translations and aliases included): what ``--agency``
+    takes, for completion."""
+    from sqlalchemy import select
+
+    from .kinds import AGENCIES
+
+    table = AGENCIES.table
+    names: set[str] = set()
+    query = select(table.c.id, table.c.name, table.c.names, table.c.aliases)
+    for row in session.execute(query):
+        names.update([row.id, row.name, *row.names.values(), *row.aliases])
+    return sorted(names)

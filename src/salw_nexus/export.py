@@ -38,7 +38,9 @@ def _records_in(document: Mapping[str, Any]) -> int:
 
 def to_document(records: RecordSet) -> dict[str, Any]:
     """The record-file structure (plain values, DESIGN field order) of a RecordSet."""
-    document: dict[str, Any] = {"version": 1}
+    from .records import VERSION
+
+    document: dict[str, Any] = {"version": VERSION}
     for kind in KINDS:
         document[kind.plural] = [p.record.model_dump(mode="json") for p in records.of(kind)]
     return document
@@ -103,7 +105,10 @@ def yaml_pieces(document: Mapping[str, Any], *, progress: Progress | None = None
 def _with_dates(record: Mapping[str, Any]) -> dict[str, Any]:
     """Date fields as ``datetime.date``, so that the dumper writes them unquoted as people do."""
     return {
-        k: dt.date.fromisoformat(v) if k in DATE_FIELDS and isinstance(v, str) else v
+        # A source's date may be known to the month or year only: that one stays text.
+        k: dt.date.fromisoformat(v)
+        if k in DATE_FIELDS and isinstance(v, str) and len(v) == 10
+        else v
         for k, v in record.items()
     }
 
@@ -130,8 +135,8 @@ def json_pieces(document: Mapping[str, Any], *, progress: Progress | None = None
 def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
     """One CSV text per kind (``projects.csv`` ...), lists flattened with ``; ``.
 
-    Items are written as ``NAME:QTY`` (the ``--item`` syntax) and officials as
-    ``NAME (TITLE)``; ``value_usd`` of items is not carried. A cell a spreadsheet would
+    Items are written as ``--item`` spells them (``NAME:QTY / CATEGORY / VALUE CURRENCY``),
+    officials as ``NAME (TITLE)``, an agency's names as ``LANG: NAME; ...``. A cell a spreadsheet would
     run as a formula starts with ``'`` (see ``text.spreadsheet_cell``). CSV is for
     spreadsheets: only YAML and JSON exports load back.
     """
@@ -139,7 +144,7 @@ def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
     for kind in KINDS:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        names = list(kind.model.model_fields)
+        names = list(kind.fields)
         writer.writerow(names)
         for record in document.get(kind.plural, []):
             writer.writerow([spreadsheet_cell(csv_cell(name, record.get(name))) for name in names])
@@ -151,8 +156,8 @@ CSV_NAMES = tuple(f"{kind}.csv" for kind in PLURALS)
 
 
 def csv_targets(directory: Path, *, protected: Collection[Path] = ()) -> list[Target]:
-    """Where ``export --format csv`` writes: projects.csv, trainings.csv and deliveries.csv
-    in ``directory`` (made when they are written), each checked as any output is."""
+    """Where ``export --format csv`` writes: one table per kind (sources.csv ...
+    deliveries.csv) in ``directory`` (made when they are written), each checked as any output is."""
     from .errors import FileError
     from .files import target
 
@@ -168,7 +173,7 @@ def csv_targets(directory: Path, *, protected: Collection[Path] = ()) -> list[Ta
 
 
 def write_csv_tables(document: Mapping[str, Any], targets: Sequence[Target]) -> list[Path]:
-    """Write the three tables: all of them, or (on a full disk, a crash) none, the old set
+    """Write the tables: all of them, or (on a full disk, a crash) none, the old set
     left whole. Returns the paths written."""
     from .errors import FileError
     from .files import write_files

@@ -161,7 +161,7 @@ def read_record_text(path: Path) -> str:
     """A record file's text, refusing what is not a regular UTF-8 file within the limit."""
     text = decode_record_text(read_record_bytes(path), str(path))
     if not text.strip():
-        raise RecordError([f"{path}: file is empty; a record file starts with 'version: 1'"])
+        raise RecordError([f"{path}: file is empty; a record file starts with 'version: 2'"])
     return text
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .text import item_text
+from .text import item_spec
 
 CSV_LIST_SEPARATOR = "; "
 
@@ -38,17 +38,17 @@ def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
 
 def csv_cell(key: str, value: Any) -> str:
     """One CSV cell's text: lists joined with ``; ``, items as ``--item`` spells them
-    (``NAME:QTY``), officials ``NAME (TITLE)``. ``text.spreadsheet_cell`` makes it safe."""
+    (``NAME:QTY / CATEGORY / VALUE CURRENCY``), officials ``NAME (TITLE)``. ``text.spreadsheet_cell`` makes it safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         if key == "items":
-            return CSV_LIST_SEPARATOR.join(
-                item_text(item["name"], item["quantity"]) for item in value
-            )
+            return CSV_LIST_SEPARATOR.join(item_spec(item) for item in value)
         if key == "officials":
             return officials_text(value)
         return CSV_LIST_SEPARATOR.join(str(v) for v in value)
+    if isinstance(value, dict):  # an agency's names in other languages: "ru: ...; kk: ..."
+        return CSV_LIST_SEPARATOR.join(f"{k}: {v}" for k, v in value.items())
     return str(value)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
+from . import equipment
 from .formatting import officials_text
 from .terminal import displayable, is_utf
 from .text import for_people
@@ -23,6 +24,7 @@ from .text import for_people
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .agencies import AgencyList, Merge, SourceList
     from .reports import HandoverReport, HandoverRow, RecordView, TrainingList
     from .summary import Summary, SummaryRow
 
@@ -81,9 +83,17 @@ def date_range(start: dt.date, end: dt.date) -> str:
 
 
 def items_text(row: HandoverRow) -> str:
-    return "; ".join(
-        i["name"] + ("" if i["quantity"] is None else f" × {i['quantity']}") for i in row.items
-    )
+    """``Laptop × 4 (IT equipment, 5,200 USD)``: each item with its category and value."""
+    texts = []
+    for i in row.items:
+        category = equipment.label(i["category"])
+        same = i["category"] == equipment.OTHER or category.casefold() == i["name"].casefold()
+        details = [] if same else [category]
+        if i["value"] is not None:
+            details.append(equipment.money(i["value"], i["currency"] or ""))
+        quantity = "" if i["quantity"] is None else f" × {i['quantity']}"
+        texts.append(f"{i['name']}{quantity}" + (f" ({', '.join(details)})" if details else ""))
+    return "; ".join(texts)
 
 
 def officials_of(row: HandoverRow) -> str:
@@ -127,9 +137,7 @@ def handovers_grid(data: HandoverReport) -> Grid:
         for h in group.handovers:
             recipient = h.agency + (f" — {h.unit}" if h.unit else "")
             grid.add([str(h.date), recipient, items_text(h), officials_of(h), h.id])
-        units = f"{group.quantity_stated} unit(s) counted" if group.quantity_stated else ""
-        if not group.quantities_complete:
-            units = (units + ", " if units else "") + "some quantities not stated"
+        units = "\n".join(total.text() for total in group.by_category())
         handovers = f"{len(group.handovers)} handover(s)"
         grid.add([f"Subtotal {group.country}", handovers, units, "", ""], "subtotal")
         grid.end_section()
@@ -174,11 +182,13 @@ def summary_grid(data: Summary) -> Grid:
 
 
 def record_grid(data: RecordView) -> Grid:
-    from .kinds import DELIVERIES, PROJECTS, TRAININGS
+    from .agencies import AgencyRow, SourceRow
+    from .kinds import AGENCIES, DELIVERIES, PROJECTS, SOURCES, TRAININGS
     from .reports import HandoverRow, TrainingRow
     from .tabular import record_dict
 
-    kind = {TrainingRow: TRAININGS, HandoverRow: DELIVERIES}.get(type(data), PROJECTS)
+    kind = {TrainingRow: TRAININGS, HandoverRow: DELIVERIES, AgencyRow: AGENCIES,
+            SourceRow: SOURCES}.get(type(data), PROJECTS)  # fmt: skip
     grid = Grid(title=f"{kind.singular} {data.id}", headers=["Field", "Value"])
     for key, value in record_dict(data).items():
         grid.add([key, display(key, value)])
@@ -197,16 +207,70 @@ def display(key: str, value: Any) -> str:
                 for entry in value
             )
         return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):  # an agency's names in other languages
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
+
+
+def agencies_grid(data: AgencyList) -> Grid:
+    grid = Grid(
+        title=f"Agencies ({len(data.agencies)})",
+        headers=["Country", "Name", "Other names", "Trainings", "Deliveries", "ID"],
+        right={3, 4},
+        nowrap={5},
+    )
+    for a in data.agencies:
+        others = [*(f"{name} ({tag})" for tag, name in a.names.items()), *a.aliases]
+        grid.add([a.country_name, a.name, "; ".join(others), str(a.trainings),
+                  str(a.deliveries), a.id])  # fmt: skip
+    return grid
+
+
+def merge_grid(merged: Merge) -> Grid:
+    """KEEP and OTHER before, KEEP after: names, and what each took part in."""
+    from .tabular import record_dict
+
+    columns = [merged.before, merged.other, merged.after]
+    grid = Grid(
+        title=f"Merge of {merged.other.id} into {merged.before.id}",
+        headers=[
+            "Field",
+            f"{merged.before.id} before",
+            f"{merged.other.id} before",
+            f"{merged.after.id} after",
+        ],
+    )
+    values = [record_dict(row) for row in columns]
+    for key in values[0]:
+        grid.add([key, *(display(key, value[key]) for value in values)])
+    return grid
+
+
+def sources_grid(data: SourceList) -> Grid:
+    from .agencies import citation
+
+    grid = Grid(
+        title=f"Sources ({len(data.sources)})",
+        headers=["Source", "Cited by", "ID"],
+        nowrap={2},
+    )
+    for s in data.sources:
+        grid.add([citation(s._asdict()), f"{len(s.cited_by)} record(s)", s.id])
+    return grid
 
 
 @cache
 def _builders() -> dict[type, Callable[[Any], Grid]]:
     """Which grid shows which report: a new report adds its line here."""
+    from .agencies import AgencyList, AgencyRow, SourceList, SourceRow
     from .reports import HandoverReport, HandoverRow, ProjectView, TrainingList, TrainingRow
     from .summary import Summary
 
     return {
+        AgencyList: agencies_grid,
+        SourceList: sources_grid,
+        AgencyRow: record_grid,
+        SourceRow: record_grid,
         TrainingList: trainings_grid,
         HandoverReport: handovers_grid,
         Summary: summary_grid,

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 PROJECT_FIELD = "project"
 # The column that stores it: a record's field and its column differ only here.
 PROJECT_COLUMN = "project_id"
+# The field of a project, training or delivery that lists the ids of its sources.
+SOURCES_FIELD = "sources"
+# The field naming the agencies represented at a training; the recipient of a delivery.
+AGENCIES_FIELD = "agencies"
+AGENCY_FIELD = "agency"
 
 
 @dataclass(frozen=True, eq=False)  # one object per kind: compared and hashed by identity
@@ -50,6 +55,11 @@ class Kind:
         return model
 
     @cached_property
+    def fields(self) -> tuple[str, ...]:
+        """The fields a record of this kind is written with (version 1's are read only)."""
+        return tuple(name for name, info in self.model.model_fields.items() if not info.exclude)
+
+    @cached_property
     def table(self) -> Table:
         """The table of the store holding records of this kind (SQLAlchemy Core)."""
         table: Table = getattr(import_module("salw_nexus.models"), self.table_name).__table__
@@ -63,6 +73,12 @@ class Kind:
         return self.plural
 
 
+# Sources and agencies are what the other records refer to by id: written in a record file
+# (agencies also by `nexus agencies merge`, and made by a load for a name it does not know).
+SOURCES = Kind(plural="sources", singular="source", model_name="SourceIn",
+               table_name="Source", editable=False)  # fmt: skip
+AGENCIES = Kind(plural="agencies", singular="agency", model_name="AgencyIn",
+                table_name="Agency", editable=False)  # fmt: skip
 PROJECTS = Kind(plural="projects", singular="project", model_name="ProjectIn",
                 table_name="Project", editable=False)  # fmt: skip
 TRAININGS = Kind(
@@ -73,7 +89,7 @@ TRAININGS = Kind(
     date_field="start",
     required=("title", "country", "start", "end"),
     option_names=MappingProxyType(
-        {"agencies": "agency", "topics": "topic", "organisers": "organiser"}
+        {"agencies": "agency", "topics": "topic", "organisers": "organiser", "sources": "source"}
     ),
     id_words_from="title",
 )
@@ -84,12 +100,13 @@ DELIVERIES = Kind(
     table_name="Delivery",
     date_field="date",
     required=("date", "country", "agency", "items"),
-    option_names=MappingProxyType({"items": "item", "officials": "official"}),
+    option_names=MappingProxyType({"items": "item", "officials": "official", "sources": "source"}),
     id_words_from="items",
 )
-# In the order a record file lists them and a load writes them: projects first, since
-# the other kinds refer to them.
-KINDS: tuple[Kind, ...] = (PROJECTS, TRAININGS, DELIVERIES)
+# In the order a record file lists them and a load writes them: what is referred to first.
+KINDS: tuple[Kind, ...] = (SOURCES, AGENCIES, PROJECTS, TRAININGS, DELIVERIES)
+# The kinds that cite sources (field SOURCES_FIELD) and name agencies (AGENCY_FIELDS).
+CITING: tuple[Kind, ...] = (PROJECTS, TRAININGS, DELIVERIES)
 DATED: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.date_field)
 PLURALS: tuple[str, ...] = tuple(kind.plural for kind in KINDS)
 

@@ -16,7 +16,11 @@ Decisions not spelt out in DESIGN §1 (also in the README):
   from 1990 to 2100.
 - A list of names (agencies, audience, topics, ...) may not name the same thing twice
   (compared as ``--agency`` searches, case, Unicode form and runs of spaces aside).
-- Projects also take an optional ``source`` and ``notes``, like the other records.
+- Projects also take optional ``sources`` and ``notes``, like the other records.
+- Record format 2 (``SourceIn``, ``AgencyIn``, item categories and values) reads the
+  fields of version 1 too, in either version: ``source: TEXT`` becomes a source entity
+  (``records.py``) and an item's ``value_usd`` its ``value`` in ``USD``. They are never
+  written back (``exclude``): an export is version 2.
 
 Records read back from the store are built with ``trusted_*()``, without validation: the
 store holds what was validated when it was written, and a store written before a rule was
@@ -37,18 +41,24 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic import BaseModel as _PydanticBase
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, Table
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
 from .bounds import EARLIEST, LATEST, MAX_COUNT, MAX_LINE, MAX_NOTES, MAX_VALUE
 from .countries import UnknownCountry, to_alpha2
+from .equipment import CATEGORIES, OTHER
 from .text import unsafe_character
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date known to the year, the month or the day (a source's publication date).
+PARTIAL_DATE_RE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+# A BCP 47 language tag as people write them: ru, kk, uz-Latn, ru-KZ.
+LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
 
 def search_key(text: str) -> str:
@@ -59,6 +69,16 @@ def search_key(text: str) -> str:
     NFKC also makes a decomposed (NFD) name equal to its composed form.
     """
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def name_key(name: str) -> str:
+    """A name as two spellings of it compare equal: folded, runs of spaces made one."""
+    return " ".join(search_key(name).split())
+
+
+def names_key(names: list[str]) -> str:
+    """An agency's ``search_key``: each of its names folded, one per line."""
+    return "\n".join(dict.fromkeys(name_key(name) for name in names))
 
 
 # --- field types ----------------------------------------------------------------------
@@ -89,7 +109,7 @@ def _clean_notes(value: str) -> str:
 def _no_repeats(values: list[str]) -> list[str]:
     seen: dict[str, str] = {}
     for value in values:
-        key = " ".join(search_key(value).split())
+        key = name_key(value)
         if key in seen:
             same = "" if seen[key] == value else f" (as {seen[key]!r})"
             raise ValueError(f"names {value!r} twice{same}; list each once")
@@ -137,6 +157,46 @@ def parse_date(value: Any) -> dt.date:
         raise ValueError(f"impossible date {text}: {exc}") from None
 
 
+def _partial_date(value: Any) -> str:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not PARTIAL_DATE_RE.fullmatch(text.strip()):
+        raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+    text = text.strip()
+    year, month, day = (int(part) for part in (text + "-01-01").split("-")[:3])
+    try:
+        _plausible_date(dt.date(year, month, day))
+    except ValueError as exc:
+        raise ValueError(f"impossible date {text}: {exc}") from None
+    return text
+
+
+def _language(value: str) -> str:
+    if not LANGUAGE_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a language tag (BCP 47) such as en, ru, kk or uz-Latn")
+    return value
+
+
+def _category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise ValueError(f"unknown category {value!r}; one of: {', '.join(CATEGORIES)}")
+    return value
+
+
+def _currency(value: str) -> str:
+    import pycountry
+
+    code = value.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code such as USD, EUR or KZT")
+    return code
+
+
+def _url(value: str) -> str:
+    if not re.match(r"https?://[^\s/]+", value):
+        raise ValueError(f"expected a web address starting with https://, got {value!r}")
+    return value
+
+
 Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
 Notes = Annotated[str, Field(strict=True), AfterValidator(_clean_notes)]
 Slug = Annotated[str, Field(strict=True, max_length=120), AfterValidator(_to_slug)]
@@ -146,6 +206,14 @@ IsoDate = Annotated[dt.date, BeforeValidator(parse_date), AfterValidator(_plausi
 Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 Money = Annotated[float, Field(ge=0, le=MAX_VALUE, allow_inf_nan=False)]
 TextList = Annotated[list[Text], Field(default_factory=list), AfterValidator(_no_repeats)]
+SlugList = Annotated[list[Slug], Field(default_factory=list), AfterValidator(_no_repeats)]
+PartialDate = Annotated[str, BeforeValidator(_partial_date)]
+Language = Annotated[str, Field(strict=True, max_length=35), AfterValidator(_language)]
+Category = Annotated[str, Field(strict=True), AfterValidator(_category)]
+Currency = Annotated[str, Field(strict=True), AfterValidator(_currency)]
+Url = Annotated[str, Field(strict=True), AfterValidator(_clean_text), AfterValidator(_url)]
+# Version 1's free-text source: read, turned into a source entity, never written back.
+LegacySource = Annotated[Text | None, Field(exclude=True)]
 
 
 def _strict_money(value: Any) -> Any:
@@ -168,12 +236,59 @@ class InputModel(_PydanticBase):
     )
 
 
+StrictMoney = Annotated[
+    Money | None, BeforeValidator(lambda v: v if v is None else _strict_money(v))
+]
+
+
 class ItemIn(InputModel):
     name: Text
+    category: Category = OTHER
     quantity: Count | None = None
-    value_usd: Annotated[
-        Money | None, BeforeValidator(lambda v: v if v is None else _strict_money(v))
-    ] = None
+    value: StrictMoney = None
+    currency: Currency | None = None
+    # Version 1: a value in US dollars; read as value + USD.
+    value_usd: Annotated[StrictMoney, Field(exclude=True)] = None
+
+    @model_validator(mode="after")
+    def _value_with_currency(self) -> ItemIn:
+        if self.value_usd is not None:
+            if self.value is not None or self.currency is not None:
+                raise ValueError("give value and currency, or value_usd, not both")
+            # Set without validate_assignment, which would run this validator again.
+            self.__dict__.update(value=self.value_usd, currency="USD", value_usd=None)
+        if self.value is not None and self.currency is None:
+            raise ValueError("a value needs its currency: add currency (ISO 4217, e.g. USD)")
+        if self.currency is not None and self.value is None:
+            raise ValueError(f"currency {self.currency} is given without a value")
+        return self
+
+
+class SourceIn(InputModel):
+    """A document that records cite: what a donor can look up."""
+
+    id: Slug
+    title: Text
+    publisher: Text | None = None
+    kind: Text | None = None
+    date: PartialDate | None = None
+    url: Url | None = None
+    language: Language | None = None
+
+
+class AgencyIn(InputModel):
+    """A national agency, under its names in every language and its other spellings."""
+
+    id: Slug
+    country: Country
+    name: Text
+    names: Annotated[dict[Language, Text], Field(default_factory=dict)]
+    aliases: TextList
+
+    def all_names(self) -> list[str]:
+        """Its name, its names in other languages and its aliases (what a reference or
+        ``--agency`` may give)."""
+        return [self.name, *self.names.values(), *self.aliases]
 
 
 class OfficialIn(InputModel):
@@ -187,7 +302,8 @@ class ProjectIn(InputModel):
     implementers: TextList
     donors: TextList
     frameworks: TextList
-    source: Text | None = None
+    sources: SlugList
+    source: LegacySource = None
     notes: Notes | None = None
 
 
@@ -207,7 +323,8 @@ class TrainingIn(InputModel):
     agencies: TextList
     topics: TextList
     organisers: TextList
-    source: Text | None = None
+    sources: SlugList
+    source: LegacySource = None
     notes: Notes | None = None
 
     @field_validator("end")
@@ -254,8 +371,17 @@ class DeliveryIn(InputModel):
     items: Annotated[list[ItemIn], Field(min_length=1)]
     purpose: Text | None = None
     officials: Annotated[list[OfficialIn], Field(default_factory=list)]
-    source: Text | None = None
+    sources: SlugList
+    source: LegacySource = None
     notes: Notes | None = None
+
+
+def trusted_source(data: dict[str, Any]) -> SourceIn:
+    return SourceIn.model_construct(**data)
+
+
+def trusted_agency(data: dict[str, Any]) -> AgencyIn:
+    return AgencyIn.model_construct(**data)
 
 
 def trusted_project(data: dict[str, Any]) -> ProjectIn:
@@ -310,6 +436,33 @@ class DeliveryPart(SQLModel):
     position: int = TableField(primary_key=True)
 
 
+class Source(Stamped, table=True):
+    __tablename__ = "source"
+
+    id: str = TableField(primary_key=True)
+    title: str
+    publisher: str | None = None
+    kind: str | None = None
+    date: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
+    url: str | None = None
+    language: str | None = None
+
+
+class Agency(Stamped, table=True):
+    """A national agency; trainings and deliveries refer to it by id."""
+
+    __tablename__ = "agency"
+
+    id: str = TableField(primary_key=True)
+    country: str = TableField(max_length=2, index=True)
+    name: str
+    names: dict[str, str] = TableField(default_factory=dict, sa_type=JSON, nullable=False)
+    aliases: list[str] = _json_list()
+    # Every name, translation and alias, folded (models.search_key), one per line: what
+    # --agency searches (a query has no line break, so it never matches across two names).
+    search_key: str
+
+
 class Project(Stamped, table=True):
     __tablename__ = "project"
 
@@ -318,20 +471,8 @@ class Project(Stamped, table=True):
     implementers: list[str] = _json_list()
     donors: list[str] = _json_list()
     frameworks: list[str] = _json_list()
-    source: str | None = None
+    sources: list[str] = _json_list()
     notes: str | None = None
-
-
-class Agency(SQLModel, table=True):
-    """One row per country and name, shared by trainings and deliveries."""
-
-    __tablename__ = "agency"
-    __table_args__ = (UniqueConstraint("country", "name"),)
-
-    id: int | None = TableField(default=None, primary_key=True)
-    country: str = TableField(max_length=2)
-    name: str
-    search_key: str = TableField(index=True)
 
 
 class Training(Stamped, table=True):
@@ -359,7 +500,7 @@ class Training(Stamped, table=True):
     audience: list[str] = _json_list()
     topics: list[str] = _json_list()
     organisers: list[str] = _json_list()
-    source: str | None = None
+    sources: list[str] = _json_list()
     notes: str | None = None
 
 
@@ -370,7 +511,7 @@ class TrainingAgency(SQLModel, table=True):
 
     training_id: str = TableField(foreign_key="training.id", ondelete="CASCADE", primary_key=True)
     position: int = TableField(primary_key=True)
-    agency_id: int = TableField(foreign_key="agency.id", index=True)
+    agency_id: str = TableField(foreign_key="agency.id", index=True)
 
 
 class Delivery(Stamped, table=True):
@@ -381,22 +522,24 @@ class Delivery(Stamped, table=True):
     project_id: str | None = TableField(default=None, foreign_key="project.id", index=True)
     date: dt.date = TableField(sa_type=Date, nullable=False)
     country: str = TableField(max_length=2, index=True)
-    agency_id: int = TableField(foreign_key="agency.id", index=True)
+    agency_id: str = TableField(foreign_key="agency.id", index=True)
     unit: str | None = None
     purpose: str | None = None
-    source: str | None = None
+    sources: list[str] = _json_list()
     notes: str | None = None
 
 
 class DeliveryItem(DeliveryPart, table=True):
     __tablename__ = "delivery_item"
     __table_args__ = (
-        CheckConstraint("quantity >= 0 AND value_usd >= 0", name="ck_delivery_item_amounts"),
+        CheckConstraint("quantity >= 0 AND value >= 0", name="ck_delivery_item_amounts"),
     )
 
     name: str
+    category: str = TableField(default=OTHER, index=True)
     quantity: int | None = None
-    value_usd: float | None = None
+    value: float | None = None
+    currency: str | None = TableField(default=None, max_length=3)
 
 
 class Official(DeliveryPart, table=True):

@@ -31,10 +31,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .batches import Progress
 from .errors import RecordError
 from .formatting import shortened, shown
-from .kinds import DATED, KINDS, PLURALS, PROJECTS, Kind, by_plural
+from .kinds import CITING, DATED, KINDS, PLURALS, PROJECTS, SOURCES, Kind, by_plural
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+# The versions of the record format this program reads; it writes the last.
+VERSIONS = (1, 2)
+VERSION = VERSIONS[-1]
 # A record file is shallow (top > list > record > items > item); anything deeper is an error.
 MAX_DEPTH = 32
 PROGRESS_EVERY = 1000  # records between two progress reports
@@ -70,6 +73,8 @@ class RecordSet:
     by_kind: dict[Kind, list[Parsed[Any]]] = field(
         default_factory=lambda: {kind: [] for kind in KINDS}
     )
+    # Sources made from version 1's free text: a load reuses a stored one of that title.
+    made_sources: set[str] = field(default_factory=set)
 
     def of(self, kind: Kind) -> list[Parsed[Any]]:
         return self.by_kind[kind]
@@ -204,14 +209,14 @@ class _YamlWalker:
         start = self.next_event()
         if isinstance(start, yaml.StreamEndEvent):
             raise RecordError(
-                [f"{self.label}: file is empty; a record file starts with 'version: 1'"]
+                [f"{self.label}: file is empty; a record file starts with 'version: 2'"]
             )
         top = self.next_event()
         if not isinstance(top, yaml.MappingStartEvent):
             raise self.fail(
                 top.start_mark.line + 1,
-                "the top level must be a mapping with 'version: 1' and lists of "
-                "projects, trainings and deliveries",
+                "the top level must be a mapping with 'version: 2' and lists of "
+                f"{', '.join(PLURALS)}",
             )
         seen: dict[str, int] = {}
         while not isinstance(key_event := self.next_event(), yaml.MappingEndEvent):
@@ -386,8 +391,8 @@ def _json_records(text: str, label: str) -> Iterator[RawRecord | tuple[str, Any,
     if not isinstance(document, dict):
         raise RecordError(
             [
-                f'{label}:1: the top level must be an object with "version": 1 and lists of '
-                "projects, trainings and deliveries"
+                f'{label}:1: the top level must be an object with "version": 2 and lists of '
+                f"{', '.join(PLURALS)}"
             ]
         )
     locator = _JsonLocator(text)
@@ -501,14 +506,14 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
             key, value, line = entry
             if key == "version":
                 version_seen = True
-                if value != 1 or isinstance(value, bool):
-                    problems.append(f"{label}:{line}: version must be 1, got {shown(value)}")
+                if type(value) is not int or value not in VERSIONS:
+                    problems.append(f"{label}:{line}: version must be 1 or 2, got {shown(value)}")
                 continue
             close = difflib.get_close_matches(key, ["version", *PLURALS], n=1)
             hint = (
                 f"did you mean {close[0]!r}?"
                 if close
-                else "expected version, projects, trainings, deliveries"
+                else f"expected version, {', '.join(PLURALS)}"
             )
             problems.append(f"{label}:{line}: unknown top-level key {shown(key)}; {hint}")
             continue
@@ -518,8 +523,9 @@ def parse_text(text: str, *, label: str, fmt: str, progress: Progress | None = N
         if progress and entry.index % PROGRESS_EVERY == 0:
             progress(entry.done, entry.total)
     if not version_seen:
-        problems.insert(0, f"{label}:1: 'version: 1' is missing at the top of the file")
+        problems.insert(0, f"{label}:1: 'version: {VERSION}' is missing at the top of the file")
     problems.extend(_check_whole_file(result))
+    _cite_legacy_sources(result)
     if problems:
         raise RecordError(problems, hint="Nothing was written.")
     return result
@@ -551,6 +557,30 @@ def _check_whole_file(records: RecordSet) -> list[str]:
                 if parsed.record.project is None:
                     parsed.record.project = only
     return problems
+
+
+def _cite_legacy_sources(records: RecordSet) -> None:
+    """Version 1's ``source: TEXT`` as a source entity the record cites: the file's source
+    with that very title, or one made from the text (the same text, the same id)."""
+    from .ids import made_source_id
+    from .models import SourceIn
+
+    by_title = {p.record.title: p.record.id for p in records.of(SOURCES)}
+    for kind in CITING:
+        for parsed in records.of(kind):
+            record = parsed.record
+            text = record.source
+            if text is None:
+                continue
+            source_id = by_title.get(text)
+            if source_id is None:
+                source_id = by_title[text] = made_source_id(text)
+                made = SourceIn.model_construct(id=source_id, title=text)
+                records.of(SOURCES).append(Parsed(made, parsed.label, parsed.find_line))
+                records.made_sources.add(source_id)
+            # Set past validate_assignment: the id is a valid one, made above.
+            cited = record.sources if source_id in record.sources else [*record.sources, source_id]
+            record.__dict__.update(sources=cited, source=None)
 
 
 def detect_format(path: Path, text: str) -> str:

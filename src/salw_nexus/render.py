@@ -31,12 +31,13 @@ from rich.text import Text
 
 from . import settings
 from .batches import Progress
-from .grids import COMFORTABLE, MAX_WORD, Grid, changes_grid, preview_grid
+from .grids import COMFORTABLE, MAX_WORD, Grid, changes_grid, merge_grid, preview_grid
 from .text import for_people
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .agencies import Merge
     from .files import Target
     from .records import RecordSet
     from .store import LoadResult
@@ -167,6 +168,7 @@ def load_result(result: LoadResult) -> None:
     for kind, counts in result.counts.items():
         table.add_row(kind.plural, str(counts.added), str(counts.updated), str(counts.unchanged))
     console.print(table)
+    agencies_made(result.agencies_made)
     if result.dry_run:
         message("dry run: nothing was written")
 
@@ -260,6 +262,22 @@ def changes(before: BaseModel, after: BaseModel) -> None:
         print_grid(grid)
 
 
+def agencies_made(made: list[str]) -> None:
+    """Tell which agencies a write made for names no agency of the country had."""
+    if made:
+        noun = "agency" if len(made) == 1 else "agencies"
+        message(
+            f"{len(made)} new {noun} made for names no agency of the country had: "
+            f"{', '.join(made)} (counted as added; `nexus agencies merge` joins two that "
+            "are one)"
+        )
+
+
+def merge(merged: Merge) -> None:
+    """Two agencies before a merge, and the one after."""
+    print_grid(merge_grid(merged))
+
+
 def wrote(paths: Iterable[Any]) -> None:
     """Tell which files were written."""
     written = ", ".join(str(path) for path in paths)
@@ -332,12 +350,14 @@ def _donor(report: Any, *, html: bool) -> Iterable[str]:
 def renderers() -> dict[tuple[type, str], Renderer]:
     """(report type, format) -> renderer. A format is one renderer and a line per report
     type here; a report is a line per format."""
+    from .agencies import AgencyList, AgencyRow, SourceList, SourceRow
     from .donor import DonorReport
     from .reports import HandoverReport, HandoverRow, ProjectView, TrainingList, TrainingRow
     from .summary import Summary
 
     registry: dict[tuple[type, str], Renderer] = {}
-    for report in (TrainingList, HandoverReport, Summary, TrainingRow, HandoverRow, ProjectView):
+    for report in (TrainingList, HandoverReport, Summary, TrainingRow, HandoverRow, ProjectView,
+                   AgencyList, SourceList, AgencyRow, SourceRow):  # fmt: skip
         registry[report, "table"] = _table
         registry[report, "markdown"] = _markdown
         registry[report, "json"] = _json

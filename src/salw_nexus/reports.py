@@ -23,10 +23,12 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypedDict
 
+from .agencies import AgencyRow, SourceRow, list_agencies, list_sources
 from .bounds import MAX_ROWS
 from .countries import name_of
+from .equipment import CategoryTotal, by_category
 from .errors import UsageError, option
-from .kinds import DELIVERIES, PROJECT_COLUMN, PROJECT_FIELD, TRAININGS
+from .kinds import AGENCIES, DELIVERIES, PROJECT_COLUMN, PROJECT_FIELD, SOURCES, TRAININGS
 from .models import (
     Agency,
     Delivery,
@@ -35,7 +37,7 @@ from .models import (
     Project,
     Training,
     TrainingAgency,
-    search_key,
+    name_key,
     table_of,
 )
 from .periods import (
@@ -101,7 +103,7 @@ def make_filters(
         end = min(end, last) if end else last
     if start and end and end < start:
         raise UsageError(f"the options select no dates: from {start} to {end}")
-    needle = search_key(agency).strip() if agency else None
+    needle = name_key(agency) if agency else None
     return Filters(country=country, start=start, end=end, agency=needle or None, project=project)
 
 
@@ -176,7 +178,7 @@ class TrainingRow(NamedTuple):
     audience: list[str]
     topics: list[str]
     organisers: list[str]
-    source: str | None
+    sources: list[str]
     notes: str | None
     created_at: dt.datetime | None  # read for `show` only: listings leave them out
     updated_at: dt.datetime | None
@@ -184,8 +186,10 @@ class TrainingRow(NamedTuple):
 
 class ItemRow(TypedDict):
     name: str
+    category: str
     quantity: int | None
-    value_usd: float | None
+    value: float | None
+    currency: str | None
 
 
 class OfficialRow(TypedDict):
@@ -200,11 +204,12 @@ class HandoverRow(NamedTuple):
     country: str
     country_name: str
     agency: str
+    agency_id: str
     unit: str | None
     items: list[ItemRow]
     purpose: str | None
     officials: list[OfficialRow]
-    source: str | None
+    sources: list[str]
     notes: str | None
     created_at: dt.datetime | None  # as for TrainingRow
     updated_at: dt.datetime | None
@@ -226,14 +231,9 @@ class CountryHandovers:
     country_name: str
     handovers: list[HandoverRow]
 
-    @property
-    def quantity_stated(self) -> int:
-        """Units handed over where the source gives a number."""
-        return sum(i["quantity"] or 0 for h in self.handovers for i in h.items)
-
-    @property
-    def quantities_complete(self) -> bool:
-        return all(i["quantity"] is not None for h in self.handovers for i in h.items)
+    def by_category(self) -> list[CategoryTotal]:
+        """What was handed over, per category (never added across categories)."""
+        return by_category(i for h in self.handovers for i in h.items)
 
 
 def by_country(handovers: Iterable[HandoverRow]) -> list[CountryHandovers]:
@@ -467,7 +467,8 @@ def list_handovers(
         _handovers(
             session,
             selected(_stored_columns(DELIVERY, HandoverRow, stamps, agency=AGENCY.c.name)),
-            selected((item.delivery_id, item.name, item.quantity, item.value_usd),
+            selected((item.delivery_id, item.name, item.category, item.quantity, item.value,
+                      item.currency),
                      joined.join(ITEM, item.delivery_id == c.id), (item.position,)),
             selected((official.delivery_id, official.name, official.title),
                      joined.join(OFFICIAL, official.delivery_id == c.id), (official.position,)),
@@ -492,7 +493,8 @@ def _handovers(
             record_id = values[key]
             values[country_name] = name_of(values[country])
             values[items_at] = [
-                {"name": n, "quantity": q, "value_usd": v} for _, n, q, v in items_of(record_id)
+                {"name": n, "category": c, "quantity": q, "value": v, "currency": u}
+                for _, n, c, q, v, u in items_of(record_id)
             ]
             values[officials_at] = [{"name": n, "title": t} for _, n, t in officials_of(record_id)]
             yield HandoverRow._make(values)
@@ -508,7 +510,7 @@ class ProjectView:
     implementers: list[str]
     donors: list[str]
     frameworks: list[str]
-    source: str | None
+    sources: list[str]
     notes: str | None
     trainings: int
     deliveries: int
@@ -516,7 +518,7 @@ class ProjectView:
     updated_at: dt.datetime
 
 
-RecordView = TrainingRow | HandoverRow | ProjectView
+RecordView = TrainingRow | HandoverRow | ProjectView | AgencyRow | SourceRow
 
 
 def show_record(session: Session, *, record_id: str) -> RecordView:
@@ -526,6 +528,10 @@ def show_record(session: Session, *, record_id: str) -> RecordView:
     from .editing import one_kind_of
 
     kind = one_kind_of(session, record_id=record_id)
+    if kind is AGENCIES:
+        return list_agencies(session, record_id=record_id).agencies[0]
+    if kind is SOURCES:
+        return list_sources(session, record_id=record_id).sources[0]
     by_id = Filters(record_id=record_id)
     if kind is TRAININGS:
         with closing(list_trainings(session, filters=by_id, stamps=True)) as trainings:

@@ -11,19 +11,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .agencies import AgencyDirectory
 from .batches import Progress, Tally, chunks
 from .errors import RecordError
 from .kinds import (
+    AGENCIES,
+    AGENCIES_FIELD,
+    AGENCY_FIELD,
+    CITING,
     DATED,
     DELIVERIES,
     KINDS,
     PROJECT_COLUMN,
     PROJECT_FIELD,
     PROJECTS,
+    SOURCES,
+    SOURCES_FIELD,
     TRAININGS,
     Kind,
 )
@@ -34,14 +41,14 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlmodel import Session
 
-    from .models import DeliveryIn, ProjectIn, TrainingIn
+    from .models import AgencyIn, DeliveryIn, ProjectIn, SourceIn, TrainingIn
 
 # Stays well under SQLite's limit on bound parameters in one statement.
 CHUNK = 500
 # Records written per round of look-up, insert and update by load_records.
 BATCH = 5000
 T = TypeVar("T")
-R = TypeVar("R", "ProjectIn", "TrainingIn", "DeliveryIn")
+R = TypeVar("R", "SourceIn", "AgencyIn", "ProjectIn", "TrainingIn", "DeliveryIn")
 
 
 @dataclass
@@ -56,6 +63,8 @@ class LoadResult:
     source: str
     dry_run: bool
     counts: dict[Kind, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    # Agencies a record named that neither the file nor the store had (counted as added).
+    agencies_made: list[str] = field(default_factory=list)
 
 
 def fingerprint(record: BaseModel) -> str:
@@ -186,38 +195,6 @@ def _delete_children(
         session.execute(delete(table).where(table.c[parent_column].in_(chunk)))
 
 
-class _AgencyIds:
-    """Ids of (country, name) agencies, inserting those the store lacks; kept across batches."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.known: dict[tuple[str, str], int] = {}
-
-    def __call__(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        from sqlalchemy import select
-
-        from .models import Agency, search_key, table_of
-
-        missing = set(wanted) - self.known.keys()
-        if not missing:
-            return self.known
-        table = table_of(Agency)
-        countries = sorted({country for country, _ in missing})
-
-        def stored() -> dict[tuple[str, str], int]:
-            query = select(table.c.id, table.c.country, table.c.name)
-            rows = self.session.execute(query.where(table.c.country.in_(countries)))
-            return {(row.country, row.name): row.id for row in rows}
-
-        self.known.update(stored())
-        new = sorted(missing - self.known.keys())
-        if new:
-            rows = [{"country": c, "name": n, "search_key": search_key(n)} for c, n in new]
-            _insert(self.session, table, rows)
-            self.known.update(stored())
-        return self.known
-
-
 def _check_projects(session: Session, records: RecordSet) -> None:
     """Every project a record names is in the file or already in the store."""
     from sqlalchemy import select
@@ -244,20 +221,85 @@ def _check_projects(session: Session, records: RecordSet) -> None:
         raise RecordError(problems, hint="Nothing was written.")
 
 
-def _project_row(record: ProjectIn) -> dict[str, Any]:
+def _check_sources(session: Session, records: RecordSet) -> None:
+    """Every source a record cites is in the file or already in the store."""
+    from sqlalchemy import select
+
+    in_file = {p.record.id for p in records.of(SOURCES)}
+    citing = [
+        (kind, p, cited)
+        for kind in CITING
+        for p in records.of(kind)
+        for cited in p.record.sources
+        if cited not in in_file
+    ]
+    if not citing:
+        return
+    table = SOURCES.table
+    stored: set[str] = set()
+    for chunk in chunks(sorted({cited for _, _, cited in citing}), CHUNK):
+        stored.update(session.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+    problems = [
+        f"{p.where}: {kind.singular} {p.record.id!r}, field '{SOURCES_FIELD}': unknown source "
+        f"{cited!r}; define it under '{SOURCES.plural}:' in a record file and load that"
+        for kind, p, cited in citing
+        if cited not in stored
+    ]
+    if problems:
+        raise RecordError(problems, hint="Nothing was written.")
+
+
+def _reuse_stored_sources(session: Session, records: RecordSet) -> None:
+    """A source made from version 1's text cites the store's source of that very title
+    instead, when there is one (the seed's, loaded before)."""
+    from sqlalchemy import select
+
+    made = [p for p in records.of(SOURCES) if p.record.id in records.made_sources]
+    if not made:
+        return
+    table = SOURCES.table
+    titles = sorted({p.record.title for p in made})
+    stored: dict[str, str] = {}
+    for chunk in chunks(titles, CHUNK):
+        query = select(table.c.id, table.c.title).where(table.c.title.in_(chunk))
+        for source_id, title in session.execute(query.order_by(table.c.id)):
+            stored.setdefault(title, source_id)
+    moved = {
+        p.record.id: stored[p.record.title]
+        for p in made
+        if stored.get(p.record.title, p.record.id) != p.record.id
+    }
+    if not moved:
+        return
+    records.of(SOURCES)[:] = [p for p in records.of(SOURCES) if p.record.id not in moved]
+    for kind in CITING:
+        for parsed in records.of(kind):
+            cited = parsed.record.sources
+            if any(source_id in moved for source_id in cited):
+                renamed = [moved.get(source_id, source_id) for source_id in cited]
+                parsed.record.__dict__[SOURCES_FIELD] = list(dict.fromkeys(renamed))
+
+
+def _plain_row(record: SourceIn | ProjectIn) -> dict[str, Any]:
     return record.model_dump()
 
 
+def _agency_row(record: AgencyIn) -> dict[str, Any]:
+    from .models import names_key
+
+    return {**record.model_dump(), "search_key": names_key(record.all_names())}
+
+
 def _training_row(record: TrainingIn) -> dict[str, Any]:
-    row = record.model_dump(exclude={"agencies", PROJECT_FIELD})
+    row = record.model_dump(exclude={AGENCIES_FIELD, PROJECT_FIELD})
     row[PROJECT_COLUMN] = record.project
     return row
 
 
-def _delivery_row(record: DeliveryIn, agency_id: int) -> dict[str, Any]:
-    row = record.model_dump(exclude={"agency", "items", "officials", PROJECT_FIELD})
+def _delivery_row(record: DeliveryIn) -> dict[str, Any]:
+    row = record.model_dump(exclude={AGENCY_FIELD, "items", "officials", PROJECT_FIELD})
     row[PROJECT_COLUMN] = record.project
-    row["agency_id"] = agency_id
+    row["agency_id"] = record.agency  # an agency's id once the load resolved it
     return row
 
 
@@ -321,13 +363,15 @@ def load_records(
     now = dt.datetime.now(dt.timezone.utc)
     savepoint = session.begin_nested()
     _check_projects(session, records)
-    agency_ids = _AgencyIds(session)
+    _reuse_stored_sources(session, records)
+    _check_sources(session, records)
+    result.agencies_made = AgencyDirectory.of(session, records).resolve(records)
     counts = result.counts
     tally = Tally(len(records), progress)
-    # In the registry's order: projects first, since the other kinds refer to them.
+    # In the registry's order: what is referred to first.
     for kind in KINDS:
         for batch in _batches(records.of(kind), tally):
-            _LOADERS[kind](session, batch, counts[kind], agency_ids, now)
+            _LOADERS[kind](session, batch, counts[kind], now)
 
     if dry_run:
         savepoint.rollback()
@@ -336,50 +380,37 @@ def load_records(
     return result
 
 
-def _load_projects(
-    session: Session,
-    batch: Sequence[Parsed[ProjectIn]],
-    counts: KindCounts,
-    agency_ids: _AgencyIds,
-    now: dt.datetime,
-) -> None:
-    _upsert_rows(session, PROJECTS, batch, counts, _project_row, now)
+def _loader(kind: Kind, to_row: Callable[[Any], dict[str, Any]]) -> Callable[..., None]:
+    """The loader of a kind whose record is one row and lists nothing under it."""
+
+    def load(
+        session: Session, batch: Sequence[Parsed[Any]], counts: KindCounts, now: dt.datetime
+    ) -> None:
+        _upsert_rows(session, kind, batch, counts, to_row, now)
+
+    return load
 
 
 def _load_trainings(
-    session: Session,
-    batch: Sequence[Parsed[TrainingIn]],
-    counts: KindCounts,
-    agency_ids: _AgencyIds,
-    now: dt.datetime,
+    session: Session, batch: Sequence[Parsed[TrainingIn]], counts: KindCounts, now: dt.datetime
 ) -> None:
     from .models import TrainingAgency, table_of
 
     trainings, changed = _upsert_rows(session, TRAININGS, batch, counts, _training_row, now)
-    ids = agency_ids((t.country, a) for t in trainings for a in t.agencies)
     links = [
-        {"training_id": t.id, "position": i, "agency_id": ids[(t.country, a)]}
+        {"training_id": t.id, "position": i, "agency_id": agency_id}
         for t in trainings
-        for i, a in enumerate(t.agencies)
+        for i, agency_id in enumerate(t.agencies)
     ]
     _replace_children(session, table_of(TrainingAgency), "training_id", changed, links)
 
 
 def _load_deliveries(
-    session: Session,
-    batch: Sequence[Parsed[DeliveryIn]],
-    counts: KindCounts,
-    agency_ids: _AgencyIds,
-    now: dt.datetime,
+    session: Session, batch: Sequence[Parsed[DeliveryIn]], counts: KindCounts, now: dt.datetime
 ) -> None:
     from .models import DeliveryItem, Official, table_of
 
-    ids = agency_ids((p.record.country, p.record.agency) for p in batch)
-
-    def delivery_row(record: DeliveryIn) -> dict[str, Any]:
-        return _delivery_row(record, ids[(record.country, record.agency)])
-
-    deliveries, changed = _upsert_rows(session, DELIVERIES, batch, counts, delivery_row, now)
+    deliveries, changed = _upsert_rows(session, DELIVERIES, batch, counts, _delivery_row, now)
     for table, attribute in ((table_of(DeliveryItem), "items"), (table_of(Official), "officials")):
         rows = [
             {"delivery_id": d.id, "position": i, **part.model_dump()}
@@ -391,7 +422,9 @@ def _load_deliveries(
 
 # What writing a batch of each kind involves: its rows, and the rows listed under them.
 _LOADERS: dict[Kind, Callable[..., None]] = {
-    PROJECTS: _load_projects,
+    SOURCES: _loader(SOURCES, _plain_row),
+    AGENCIES: _loader(AGENCIES, _agency_row),
+    PROJECTS: _loader(PROJECTS, _plain_row),
     TRAININGS: _load_trainings,
     DELIVERIES: _load_deliveries,
 }
@@ -400,29 +433,30 @@ _LOADERS: dict[Kind, Callable[..., None]] = {
 def export_records(
     session: Session, *, record_id: str | None = None, progress: Progress | None = None
 ) -> RecordSet:
-    """The whole store (or the records with one id) as records, by date then id (built
-    without validating them again: see ``models.trusted_project``).
+    """The whole store (or the records with one id) as records: sources by id, agencies by
+    country and id, projects by id, trainings and deliveries by date then id (built without
+    validating them again: see ``models.trusted_project``).
 
     ``progress`` hears (records read, records in the store) every thousand records.
     """
     from sqlalchemy import func, select
 
     from .models import (
-        Agency,
         DeliveryItem,
         Official,
         TrainingAgency,
         table_of,
+        trusted_agency,
         trusted_delivery,
         trusted_project,
+        trusted_source,
         trusted_training,
     )
 
     label = "store"
     result = RecordSet(source=label)
-    project, training, delivery = PROJECTS.table, TRAININGS.table, DELIVERIES.table
-    agency, link = table_of(Agency), table_of(TrainingAgency)
-    item, official = table_of(DeliveryItem), table_of(Official)
+    training, delivery = TRAININGS.table, DELIVERIES.table
+    link, item, official = table_of(TrainingAgency), table_of(DeliveryItem), table_of(Official)
 
     def only(query: Any, table: Table, id_column: Any = None) -> Any:
         if record_id is None:
@@ -431,62 +465,66 @@ def export_records(
 
     total = 0
     if progress:
-        for table in (project, training, delivery):
+        for kind in KINDS:
+            table = kind.table
             total += session.scalar(only(select(func.count()).select_from(table), table)) or 0
 
     def read(added: list[Any]) -> None:
         if progress and len(added) % 1000 == 0:
             progress(len(result), total)
 
-    projects, trainings, deliveries = (
-        result.of(kind) for kind in (PROJECTS, TRAININGS, DELIVERIES)
-    )
-    for row in session.execute(only(select(project), project).order_by(project.c.id)).mappings():
-        projects.append(Parsed(trusted_project(_strip_meta(row)), label))
+    for kind, order, trusted in (
+        (SOURCES, ("id",), trusted_source),
+        (AGENCIES, ("country", "id"), trusted_agency),
+        (PROJECTS, ("id",), trusted_project),
+    ):
+        table = kind.table
+        query = only(select(table), table).order_by(*(table.c[name] for name in order))
+        if kind is AGENCIES:  # the search key is made from the names: not a field
+            query = query.with_only_columns(*(c for c in table.c if c.name != "search_key"))
+        for row in session.execute(query).mappings():
+            result.of(kind).append(Parsed(trusted(_strip_meta(row)), label))
 
+    trainings, deliveries = result.of(TRAININGS), result.of(DELIVERIES)
     agencies_of: dict[str, list[str]] = defaultdict(list)
-    query = (
-        select(link.c.training_id, agency.c.name)
-        .join(agency, agency.c.id == link.c.agency_id)
-        .order_by(link.c.training_id, link.c.position)
+    query = select(link.c.training_id, link.c.agency_id).order_by(
+        link.c.training_id, link.c.position
     )
-    for training_id, name in session.execute(only(query, link, link.c.training_id)):
-        agencies_of[training_id].append(name)
+    for training_id, agency_id in session.execute(only(query, link, link.c.training_id)):
+        agencies_of[training_id].append(agency_id)
     query = only(select(training), training).order_by(training.c.start, training.c.id)
     for row in session.execute(query).mappings():
         data = _strip_meta(row)
         data[PROJECT_FIELD] = data.pop(PROJECT_COLUMN)
-        data["agencies"] = agencies_of.get(row["id"], [])
+        data[AGENCIES_FIELD] = agencies_of.get(row["id"], [])
         trainings.append(Parsed(trusted_training(data), label))
         read(trainings)
 
     items_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     query = only(select(item), item, item.c.delivery_id)
     for row in session.execute(query.order_by(item.c.delivery_id, item.c.position)).mappings():
-        items_of[row["delivery_id"]].append(
-            {"name": row["name"], "quantity": row["quantity"], "value_usd": row["value_usd"]}
-        )
+        items_of[row["delivery_id"]].append(_strip_part(row))
     officials_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     query = only(select(official), official, official.c.delivery_id)
     for row in session.execute(
         query.order_by(official.c.delivery_id, official.c.position)
     ).mappings():
-        officials_of[row["delivery_id"]].append({"name": row["name"], "title": row["title"]})
-    query = (
-        only(select(delivery, agency.c.name.label("agency_name")), delivery)
-        .join(agency, agency.c.id == delivery.c.agency_id)
-        .order_by(delivery.c.date, delivery.c.id)
-    )
+        officials_of[row["delivery_id"]].append(_strip_part(row))
+    query = only(select(delivery), delivery).order_by(delivery.c.date, delivery.c.id)
     for row in session.execute(query).mappings():
         data = _strip_meta(row)
         data[PROJECT_FIELD] = data.pop(PROJECT_COLUMN)
-        data["agency"] = data.pop("agency_name")
-        del data["agency_id"]
+        data[AGENCY_FIELD] = data.pop("agency_id")
         data["items"] = items_of.get(row["id"], [])
         data["officials"] = officials_of.get(row["id"], [])
         deliveries.append(Parsed(trusted_delivery(data), label))
         read(deliveries)
     return result
+
+
+def _strip_part(row: Any) -> dict[str, Any]:
+    """A row listed under a delivery, as the record lists it: without its place."""
+    return {k: v for k, v in row.items() if k not in ("delivery_id", "position")}
 
 
 def _strip_meta(row: Any) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def _csv_formatters(records: Records) -> list[tuple[int, Callable[[Any], Any]]]:
             formatters.append((column, _text_cell))
         elif hint == list[str]:
             formatters.append((column, _joined_cell))
-        elif get_origin(hint) is list:
+        elif get_origin(hint) in (list, dict):  # items, officials; an agency's names
             formatters.append((column, partial(_listed_cell, name)))
     return formatters
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 # Never in a record's text. C0 controls but tab (09) and line feed (0A); DEL and C1;
 # separators; bidi controls; surrogates.
@@ -156,3 +158,71 @@ def item_text(name: str, quantity: int | None) -> str:
     if quantity is None:
         return name + ":" if ":" in name else name
     return f"{name}: {quantity}" if name[-1:].isdigit() else f"{name}:{quantity}"
+
+
+# An item's further parts, after its name and quantity: "Laptop:4 / it-equipment / 5200 USD".
+ITEM_PART_SEPARATOR = " / "
+_AMOUNT = re.compile(
+    r"(?P<value>\d[\d,]*(?:\.\d+)?)\s*(?P<currency>[A-Za-z]{3})"
+    r"|(?P<currency2>[A-Za-z]{3})\s*(?P<value2>\d[\d,]*(?:\.\d+)?)"
+)
+
+
+def _amount(part: str) -> tuple[float, str] | None:
+    match = _AMOUNT.fullmatch(part)
+    if not match:
+        return None
+    value = match["value"] or match["value2"]
+    currency = match["currency"] or match["currency2"]
+    return float(value.replace(",", "")), currency.upper()
+
+
+def parse_item_spec(text: str) -> dict[str, Any]:
+    """``"Laptop:4 / it-equipment / 5200 USD"`` -> the item's fields (``--item``).
+
+    After the name (and ``:QTY``, as ``parse_item`` reads it) come, each after `` / ``, in
+    any order and each optional: a category (``equipment.CATEGORIES``) and a value with its
+    ISO 4217 currency (``5200 USD``, ``USD 5,200.50``). A last part that is neither stays
+    part of the name ("Cables / adapters"), unless it is close to a category's name, which
+    is taken for a typo and refused.
+    """
+    import difflib
+
+    from .equipment import CATEGORIES
+
+    item: dict[str, Any] = {}
+    parts = text.split(ITEM_PART_SEPARATOR)
+    while len(parts) > 1:
+        part = parts[-1].strip()
+        amount = _amount(part)
+        if part.lower() in CATEGORIES and "category" not in item:
+            item["category"] = part.lower()
+        elif amount is not None and "value" not in item:
+            item["value"], item["currency"] = amount
+        elif re.fullmatch(r"\d[\d,]*(?:\.\d+)?", part):
+            raise ValueError(f"{text!r}: the value {part} needs its currency, e.g. {part} USD")
+        else:
+            close = difflib.get_close_matches(part.lower(), list(CATEGORIES), n=1, cutoff=0.8)
+            if close:
+                raise ValueError(f"{text!r}: unknown category {part!r}; did you mean {close[0]!r}?")
+            break
+        parts.pop()
+    name, quantity = parse_item(ITEM_PART_SEPARATOR.join(parts))
+    item = {"name": name, **item}
+    if quantity is not None:
+        item["quantity"] = quantity
+    return item
+
+
+def item_spec(item: Mapping[str, Any]) -> str:
+    """The spelling ``parse_item_spec`` reads back as ``item`` (a CSV cell, a listing)."""
+    from .equipment import OTHER
+
+    parts = [item_text(item["name"], item["quantity"])]
+    if item.get("category") not in (None, OTHER):
+        parts.append(item["category"])
+    if item.get("value") is not None:
+        value = item["value"]
+        amount = int(value) if float(value).is_integer() else value
+        parts.append(f"{amount} {item['currency']}")
+    return ITEM_PART_SEPARATOR.join(parts)

@@ -22,6 +22,7 @@ from salw_nexus.kinds import DELIVERIES, TRAININGS, Kind
 from salw_nexus.text import from_argv
 
 from .boundary import AppState, NexusGroup, bulk_work, reading, state, store_files, writing
+from .entity_commands import agencies_app, sources
 from .options import (
     AgenciesOption,
     AgencyOption,
@@ -147,9 +148,11 @@ def check(
 ) -> None:
     """Validate a record file and write nothing (the store is not opened)."""
     from salw_nexus import records, render
+    from salw_nexus.agencies import AgencyDirectory
 
     with render.progress_bar() as bar, bulk_work():
         checked = records.parse_file(file, progress=bar.step(f"reading {file.name}"))
+        AgencyDirectory.within(checked).resolve(checked)  # the file's own references
     render.check_result(checked)
 
 
@@ -307,7 +310,8 @@ def report(
 def show(
     ctx: typer.Context,
     record_id: Annotated[
-        str, typer.Argument(metavar="ID", help="A training, delivery or project id.")
+        str,
+        typer.Argument(metavar="ID", help="A training, delivery, project, agency or source id."),
     ],
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -348,9 +352,10 @@ def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
             render.message("nothing was saved")
             raise typer.Exit(1)
     with writing(ctx) as session:
-        stored = editing.add_record(session, record=record, id_made=id_made)
+        stored, made = editing.add_record(session, record=record, id_made=id_made)
     typer.echo(stored.id)
     render.message(f"added {kind.singular} {stored.id}")
+    render.agencies_made(made)
 
 
 @commands.command("add-training")
@@ -439,11 +444,12 @@ def edit(
     if not changes and not agency:
         raise UsageError("nothing to change", hint="Give the fields to change as options.")
     with writing(ctx, create=False) as session:
-        before, after = editing.edit_record(
+        before, after, made = editing.edit_record(
             session, record_id=from_argv(record_id), changes=changes,
             agencies=[from_argv(a) for a in agency or []], validate=entry.build,
         )  # fmt: skip
     render.changes(before, after)
+    render.agencies_made(made)
 
 
 @commands.command()
@@ -471,7 +477,9 @@ def remove(
     render.message(f"removed {kind.singular} {record_id}")
 
 
-# The store itself: `nexus db ...` (store_commands.py).
+# What the records refer to (entity_commands.py), and the store itself (store_commands.py).
+commands.add_typer(agencies_app, name="agencies")
+commands.command("sources")(sources)
 commands.add_typer(db_app, name="db")
 
 

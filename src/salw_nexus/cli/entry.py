@@ -8,7 +8,9 @@ for on a terminal (``prompt_missing``).
 Decisions (also in the README):
 - ``--item "Microscope:2"`` is two microscopes; without ``:QTY`` the quantity is not stated.
   What follows the last colon must be a plain whole number; a name holding a colon ends
-  with one more (``--item "Ratio 1:20:"``); see ``text.parse_item``.
+  with one more (``--item "Ratio 1:20:"``); see ``text.parse_item``. A category and a
+  value follow, each after `` / ``: ``--item "Laptop:4 / it-equipment / 5200 USD"``
+  (``text.parse_item_spec``).
   ``--official "Saidolim Nuriddinov:Police Colonel"``: the title follows the first colon.
 - Text arrives as typed even under a locale that is not UTF-8 (``text.from_argv``).
 """
@@ -75,9 +77,9 @@ def missing(kind: Kind, data: Mapping[str, Any]) -> list[str]:
 
 
 def parse_item(text: str) -> dict[str, Any]:
-    """``--item "NAME[:QTY]"`` as an item; ValueError says what is wrong with it."""
-    name, quantity = text_rules.parse_item(text_rules.from_argv(text))
-    return {"name": name} if quantity is None else {"name": name, "quantity": quantity}
+    """``--item "NAME[:QTY] [/ CATEGORY] [/ VALUE CURRENCY]"`` as an item; ValueError says
+    what is wrong with it."""
+    return text_rules.parse_item_spec(text_rules.from_argv(text))
 
 
 def parse_official(text: str) -> dict[str, Any]:
@@ -112,7 +114,7 @@ def fields_given(
     """The options actually given (None and empty repeatable options dropped), by the
     field of ``kinds`` each sets, in the fields' order; their text as typed
     (``text.from_argv``). ``options``: a command's parameters (``record_id`` is ``--id``)."""
-    by_option = {kind.option(field): field for kind in kinds for field in kind.model.model_fields}
+    by_option = {kind.option(field): field for kind in kinds for field in kind.fields}
     fields: dict[str, Any] = {}
     for name, field in by_option.items():
         value = options.get("record_id" if name == "id" else name.replace("-", "_"))
@@ -168,7 +170,7 @@ def prompt_missing(kind: Kind, data: dict[str, Any], db_option: str | None) -> N
         if name == "country" and countries:
             render.message(f"countries in the store: {', '.join(countries)}")
         if name == "agency" and agencies:
-            render.message(f"agencies in the store: {'; '.join(agencies)}")
+            render.message(f"agencies in the store (name or id): {'; '.join(agencies)}")
         option = "--" + kind.option(name)
         while True:
             answer = typer.prompt(kind.option(name).capitalize())

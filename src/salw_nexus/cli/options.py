@@ -72,13 +72,14 @@ def complete_country(incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_agency(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion for --agency: the names already in the store."""
+    """Shell completion for --agency: the ids and every name of the store's agencies that
+    hold what was typed, in any case."""
     from salw_nexus import db, models
-    from salw_nexus.editing import known_agencies
+    from salw_nexus.editing import agency_names
 
     try:
         with db.session_scope(ctx.find_root().params.get("db")) as session:
-            names = known_agencies(session)
+            names = agency_names(session)
     except Exception:  # completion must never fail loudly
         return []
     needle = models.search_key(incomplete)
@@ -194,13 +195,18 @@ ApproximateOption = Annotated[
 AgenciesOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--agency", "-a", help="Agency represented; repeat for each.",
+        "--agency", "-a", help="Agency represented, by id or any name; repeat for each.",
         autocompletion=complete_agency,
     ),
 ]  # fmt: skip
 RecipientOption = Annotated[
     str | None,
-    typer.Option("--agency", "-a", help="The receiving ministry.", autocompletion=complete_agency),
+    typer.Option(
+        "--agency",
+        "-a",
+        help="The receiving agency, by id or any name.",
+        autocompletion=complete_agency,
+    ),
 ]
 AudienceOption = Annotated[list[str] | None, typer.Option("--audience", help="Repeat for each.")]
 TopicOption = Annotated[list[str] | None, typer.Option("--topic", help="Repeat for each.")]
@@ -209,13 +215,21 @@ RecordProjectOption = Annotated[
     str | None,
     typer.Option("--project", "-p", help="Project id (default: the store's only project)."),
 ]
-SourceOption = Annotated[str | None, typer.Option("--source", help="Where the facts come from.")]
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option("--source", help="Id of a source (nexus sources lists them); repeat for each."),
+]
 NotesOption = Annotated[str | None, typer.Option("--notes")]
 DateOption = Annotated[str | None, typer.Option("--date", help="Day of the handover, YYYY-MM-DD.")]
 UnitOption = Annotated[str | None, typer.Option("--unit", help="The receiving department.")]
 ItemOption = Annotated[
     list[str] | None,
-    typer.Option("--item", help='What was handed over, "NAME[:QTY]"; repeat for each.'),
+    typer.Option(
+        "--item",
+        # \[ : Rich (typer's help) would read "[/ CATEGORY]" as a closing markup tag.
+        help='What was handed over, "NAME\\[:QTY] \\[/ CATEGORY] \\[/ VALUE CURRENCY]", e.g. '
+        '"Laptop:4 / it-equipment / 5200 USD"; repeat for each.',
+    ),
 ]
 OfficialOption = Annotated[
     list[str] | None,
