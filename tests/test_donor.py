@@ -330,10 +330,8 @@ deliveries:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in html
     markdown = nexus("report", "--quarter", "2025-Q1").stdout
-    # An item of version 1 has no category: it is `other`, and shown so.
-    assert (
-        "- 2025-02-01, Kazakhstan: Laptop × 2 to \\<script>alert(1)\\</script>." in markdown
-    )
+    # An item of version 1 has no category: it is `other`, shown without a label.
+    assert "- 2025-02-01, Kazakhstan: Laptop × 2 to \\<script>alert(1)\\</script>." in markdown
     assert "1. A \\| B. (records: `d`)" in markdown
 
 

@@ -132,13 +132,23 @@ class AgencyDirectory:
         RecordError lists every reference that names no single agency."""
         problems: list[str] = []
         made: list[str] = []
+        # A file names the same few agencies over and over: each (country, reference)
+        # is resolved once.
+        known: dict[tuple[str, str], str] = {}
 
-        def resolved(parsed: Parsed[Any], where: str, reference: str) -> str:
+        def resolved(parsed: Parsed[Any], field_name: str, reference: str) -> str:
             country = parsed.record.country
+            found = known.get((country, reference))
+            if found is not None:
+                return found
             try:
                 found = self.find(country, reference)
             except ValueError as exc:
-                problems.append(f"{parsed.where}: {where}: {exc}")
+                kind = TRAININGS if field_name.startswith(AGENCIES_FIELD) else DELIVERIES
+                problems.append(
+                    f"{parsed.where}: {kind.singular} {parsed.record.id!r}, "
+                    f"field '{field_name}': {exc}"
+                )
                 return reference
             if found is None:
                 found = self.make(country, reference)
@@ -146,30 +156,24 @@ class AgencyDirectory:
                 records.of(AGENCIES).append(
                     Parsed(self.by_id[found], parsed.label, parsed.find_line)
                 )
+            known[(country, reference)] = found
             return found
 
         for parsed in records.of(TRAININGS):
             record = parsed.record
             ids = [
-                resolved(
-                    parsed,
-                    f"{TRAININGS.singular} {record.id!r}, field '{AGENCIES_FIELD}[{i}]'",
-                    ref,
-                )
+                resolved(parsed, f"{AGENCIES_FIELD}[{i}]", ref)
                 for i, ref in enumerate(record.agencies)
             ]
-            twice = _repeated(ids)
-            if twice:
+            if len(set(ids)) < len(ids):
                 problems.append(
                     f"{parsed.where}: {TRAININGS.singular} {record.id!r}, field "
-                    f"'{AGENCIES_FIELD}': "
-                    f"names agency {twice!r} twice; list each once"
+                    f"'{AGENCIES_FIELD}': names agency {_repeated(ids)!r} twice; list each once"
                 )
             record.__dict__[AGENCIES_FIELD] = ids  # valid ids: no need to validate again
         for parsed in records.of(DELIVERIES):
             record = parsed.record
-            where = f"{DELIVERIES.singular} {record.id!r}, field '{AGENCY_FIELD}'"
-            record.__dict__[AGENCY_FIELD] = resolved(parsed, where, record.agency)
+            record.__dict__[AGENCY_FIELD] = resolved(parsed, AGENCY_FIELD, record.agency)
         if problems:
             raise RecordError(problems, hint="Nothing was written.")
         return made
