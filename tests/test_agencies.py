@@ -246,3 +246,25 @@ def test_an_item_value_without_currency_is_refused(loaded: Run) -> None:
     assert result.exit_code != 0
     assert "--item 1" in result.stderr
     assert "the value 5200 needs its currency, e.g. 5200 USD" in result.stderr
+
+
+def test_an_agency_or_source_in_use_is_not_removed(loaded: Run, store: Store) -> None:
+    before = store.snapshot()
+    agency = loaded("remove", "kz-knb", "--yes")
+    assert agency.exit_code == 1
+    assert "agency 'kz-knb' is still named by 1 record(s): kz-2022-10-firearms-trafficking" in (
+        agency.stderr
+    )
+    assert "nexus agencies merge" in agency.stderr
+    source = loaded("remove", "unodc-2022-kg-kz-trainings", "--yes")
+    assert source.exit_code == 1
+    assert "is still named by 2 record(s): kg-2022-10-firearms-trafficking" in source.stderr
+    assert store.snapshot() == before
+    # One no record names goes.
+    made = loaded("add-training", "--no-input", "--title", "T", "--country", "KZ",
+                  "--start", "2025-01-01", "--end", "2025-01-01", "--agency", "Akimat")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert loaded("remove", made.stdout.strip(), "--yes").exit_code == 0
+    removed = loaded("remove", "kz-akimat", "--yes")
+    assert removed.exit_code == 0, removed.stderr
+    assert "removed agency kz-akimat" in removed.stderr

@@ -332,7 +332,7 @@ def test_remove_a_project_in_use_is_refused(loaded: Run, store: Store) -> None:
     before = store.snapshot()
     result = loaded("remove", "tac-nexus", "--yes")
     assert result.exit_code == 1
-    assert "project 'tac-nexus' still has 9 training(s) and delivery(ies)" in result.stderr
+    assert "project 'tac-nexus' is still named by 9 record(s): kg-2022-10-firearms" in result.stderr
     assert store.snapshot() == before
 
 

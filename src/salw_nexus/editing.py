@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any
 from .errors import DuplicateIdError, NexusError, NotFoundError, RecordError, UsageError, option
 from .formatting import shown
 from .kinds import (
+    AGENCIES,
     AGENCIES_FIELD,
     AGENCY_FIELD,
     DATED,
     KINDS,
     PROJECT_FIELD,
     PROJECTS,
+    SOURCES,
     Kind,
     of_record,
 )
@@ -234,30 +236,47 @@ def _cleared(kind: Kind, name: str, value: Any, *, required: bool) -> Any:
 
 def remove_record(session: Session, *, record_id: str) -> Kind:
     """Delete a training or delivery (with its agencies, items and officials); returns its
-    kind. A project is removed only when no record refers to it."""
-    from sqlalchemy import delete, func, select
-
-    from .kinds import PROJECT_COLUMN
+    kind. A project, an agency or a source is removed only when no record refers to it."""
+    from sqlalchemy import delete
 
     kind = one_kind_of(session, record_id=record_id)
+    users = _referring(session, kind, record_id)
+    if users:
+        raise RecordError(
+            [f"{kind.singular} {record_id!r} is still named by {len(users)} record(s): "
+             + ", ".join(users[:10]) + (" ..." if len(users) > 10 else "")],
+            hint="Remove or change them first"
+            + (" (or `nexus agencies merge` it into another)." if kind is AGENCIES else "."),
+        )  # fmt: skip
     table = kind.table
-    if kind is PROJECTS:
-        users = sum(
-            int(
-                session.scalar(
-                    select(func.count()).where(other.table.c[PROJECT_COLUMN] == record_id)
-                )
-                or 0
-            )
-            for other in DATED
-        )
-        if users:
-            raise RecordError(
-                [f"project {record_id!r} still has {users} training(s) and delivery(ies)"],
-                hint="Remove or re-assign them first.",
-            )
     session.connection().execute(delete(table).where(table.c.id == record_id))
     return kind
+
+
+def _referring(session: Session, kind: Kind, record_id: str) -> list[str]:
+    """The ids of the records that name this project, agency or source."""
+    from sqlalchemy import select, union
+
+    from .kinds import PROJECT_COLUMN
+    from .models import Delivery, TrainingAgency, table_of
+
+    if kind is PROJECTS:
+        query: Any = union(
+            *(select(k.table.c.id).where(k.table.c[PROJECT_COLUMN] == record_id) for k in DATED)
+        )
+    elif kind is AGENCIES:
+        link, delivery = table_of(TrainingAgency), table_of(Delivery)
+        query = union(
+            select(link.c.training_id).where(link.c.agency_id == record_id),
+            select(delivery.c.id).where(delivery.c.agency_id == record_id),
+        )
+    elif kind is SOURCES:
+        from .agencies import list_sources
+
+        return list_sources(session, record_id=record_id).sources[0].cited_by
+    else:
+        return []
+    return sorted(session.scalars(query))
 
 
 # --- what the store knows (prompts and completion) --------------------------------------
