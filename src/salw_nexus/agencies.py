@@ -30,6 +30,7 @@ from .kinds import (
     SOURCES,
     SOURCES_FIELD,
     TRAININGS,
+    Kind,
 )
 from .records import Parsed
 
@@ -50,8 +51,9 @@ class AgencyDirectory:
     session: Session | None = None  # the store, whose ids a made id must not take either
 
     @classmethod
-    def of(cls, session: Session, records: RecordSet) -> AgencyDirectory:
-        """The store's agencies that the file's records may refer to, then the file's."""
+    def of(cls, session: Session | None, records: RecordSet) -> AgencyDirectory:
+        """The store's agencies that the file's records may refer to, then the file's;
+        without a store (``nexus check``), the file's only."""
         from sqlalchemy import or_, select
 
         from .models import SLUG_RE, trusted_agency
@@ -61,7 +63,7 @@ class AgencyDirectory:
         ids = {ref for ref in _references(records) if SLUG_RE.fullmatch(ref)}
         directory = cls(taken={p.record.id for records_of in records.by_kind.values()
                                for p in records_of}, session=session)  # fmt: skip
-        if countries or ids:
+        if session is not None and (countries or ids):
             query = select(table.c.id, table.c.country, table.c.name, table.c.names,
                            table.c.aliases)  # fmt: skip
             query = query.where(or_(table.c.country.in_(sorted(countries)),
@@ -72,16 +74,6 @@ class AgencyDirectory:
             directory.by_id[parsed.record.id] = parsed.record
         for agency in directory.by_id.values():
             directory._index(agency)
-        return directory
-
-    @classmethod
-    def within(cls, records: RecordSet) -> AgencyDirectory:
-        """The file's agencies only (``nexus check``, which opens no store)."""
-        directory = cls(taken={p.record.id for records_of in records.by_kind.values()
-                               for p in records_of})  # fmt: skip
-        for parsed in records.of(AGENCIES):
-            directory.by_id[parsed.record.id] = parsed.record
-            directory._index(parsed.record)
         return directory
 
     def _index(self, agency: AgencyIn) -> None:
@@ -136,7 +128,7 @@ class AgencyDirectory:
         # is resolved once.
         known: dict[tuple[str, str], str] = {}
 
-        def resolved(parsed: Parsed[Any], field_name: str, reference: str) -> str:
+        def resolved(parsed: Parsed[Any], kind: Kind, field_name: str, reference: str) -> str:
             country = parsed.record.country
             found = known.get((country, reference))
             if found is not None:
@@ -144,7 +136,6 @@ class AgencyDirectory:
             try:
                 found = self.find(country, reference)
             except ValueError as exc:
-                kind = TRAININGS if field_name.startswith(AGENCIES_FIELD) else DELIVERIES
                 problems.append(
                     f"{parsed.where}: {kind.singular} {parsed.record.id!r}, "
                     f"field '{field_name}': {exc}"
@@ -162,7 +153,7 @@ class AgencyDirectory:
         for parsed in records.of(TRAININGS):
             record = parsed.record
             ids = [
-                resolved(parsed, f"{AGENCIES_FIELD}[{i}]", ref)
+                resolved(parsed, TRAININGS, f"{AGENCIES_FIELD}[{i}]", ref)
                 for i, ref in enumerate(record.agencies)
             ]
             if len(set(ids)) < len(ids):
@@ -173,7 +164,9 @@ class AgencyDirectory:
             record.__dict__[AGENCIES_FIELD] = ids  # valid ids: no need to validate again
         for parsed in records.of(DELIVERIES):
             record = parsed.record
-            record.__dict__[AGENCY_FIELD] = resolved(parsed, AGENCY_FIELD, record.agency)
+            record.__dict__[AGENCY_FIELD] = resolved(
+                parsed, DELIVERIES, AGENCY_FIELD, record.agency
+            )
         if problems:
             raise RecordError(problems, hint="Nothing was written.")
         return made
@@ -242,11 +235,12 @@ def list_agencies(
     session: Session, *, country: str | None = None, agency: str | None = None,
     record_id: str | None = None,
 ) -> AgencyList:  # fmt: skip
-    """Each agency (of ``country``; whose names hold ``agency``, a search key), with the
-    trainings it was represented at and the deliveries it received, counted in SQL."""
+    """Each agency (of ``country``; with a name, translation or alias holding ``agency``,
+    compared as ``--agency`` compares), with the trainings it was represented at and the
+    deliveries it received, counted in SQL."""
     from sqlalchemy import func, select
 
-    from .models import Delivery, TrainingAgency, table_of
+    from .models import Delivery, TrainingAgency, name_key, table_of
 
     table, link, delivery = AGENCIES.table, table_of(TrainingAgency), table_of(Delivery)
     trainings = (
@@ -275,7 +269,7 @@ def list_agencies(
     if country:
         query = query.where(table.c.country == country)
     if agency:
-        query = query.where(table.c.search_key.contains(agency, autoescape=True))
+        query = query.where(table.c.search_key.contains(name_key(agency), autoescape=True))
     if record_id:
         query = query.where(table.c.id == record_id)
     rows = [

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .agencies import citation
 from .bounds import EARLIEST
 from .countries import name_of
-from .equipment import CategoryTotal, rank
+from .equipment import CategoryTotal, added, rank
 from .errors import NotFoundError, UsageError, option
 from .kinds import DELIVERIES, PROJECT_FIELD, SOURCES, TRAININGS
 from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
@@ -238,22 +238,9 @@ def _add_up(parts: list[Figures]) -> Figures:
         person_days=sum(p.person_days for p in parts),
         deliveries=sum(p.deliveries for p in parts),
         item_lines=sum(p.item_lines for p in parts),
-        equipment=_added_per_category([t for p in parts for t in p.equipment]),
+        equipment=tuple(added(t for p in parts for t in p.equipment)),
         countries=tuple(sorted({c for p in parts for c in p.countries})),
     )
-
-
-def _added_per_category(totals: list[CategoryTotal]) -> tuple[CategoryTotal, ...]:
-    """Several countries' totals of a category as one; categories kept apart."""
-    added: dict[str, CategoryTotal] = {}
-    for total in totals:
-        into = added.setdefault(total.category, CategoryTotal(total.category))
-        into.lines += total.lines
-        into.quantity += total.quantity
-        into.unstated += total.unstated
-        for currency, value in total.values.items():
-            into.values[currency] = into.values.get(currency, 0.0) + value
-    return tuple(sorted(added.values(), key=lambda total: rank(total.category)))
 
 
 def _project(session: Session, project_id: str | None) -> dict[str, Any]:

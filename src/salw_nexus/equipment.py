@@ -54,6 +54,14 @@ class CategoryTotal:
     def label(self) -> str:
         return label(self.category)
 
+    def add(self, other: CategoryTotal) -> None:
+        """Count ``other`` (of the same category) in this total too."""
+        self.lines += other.lines
+        self.quantity += other.quantity
+        self.unstated += other.unstated
+        for currency, value in other.values.items():
+            self.values[currency] = self.values.get(currency, 0.0) + value
+
     def text(self) -> str:
         """``IT equipment: 4 stated; 2 lines without quantity; 5,200 USD``."""
         parts = []
@@ -68,16 +76,22 @@ class CategoryTotal:
 def by_category(items: Iterable[Mapping[str, Any]]) -> list[CategoryTotal]:
     """Items (``category``, ``quantity``, ``value``, ``currency``) totalled per category,
     in the list's order."""
-    totals: dict[str, CategoryTotal] = {}
-    for item in items:
-        category = item.get("category") or OTHER
-        total = totals.setdefault(category, CategoryTotal(category))
-        total.lines += 1
-        if item["quantity"] is None:
-            total.unstated += 1
-        else:
-            total.quantity += item["quantity"]
-        if item.get("value") is not None:
-            currency = item["currency"]
-            total.values[currency] = total.values.get(currency, 0.0) + item["value"]
-    return sorted(totals.values(), key=lambda total: rank(total.category))
+    return added(
+        CategoryTotal(
+            item.get("category") or OTHER,
+            lines=1,
+            quantity=item["quantity"] or 0,
+            unstated=int(item["quantity"] is None),
+            values={} if item.get("value") is None else {item["currency"]: item["value"]},
+        )
+        for item in items
+    )
+
+
+def added(totals: Iterable[CategoryTotal]) -> list[CategoryTotal]:
+    """Totals (of several items, countries ...) added up per category, in the list's order:
+    never across categories."""
+    by_category: dict[str, CategoryTotal] = {}
+    for total in totals:
+        by_category.setdefault(total.category, CategoryTotal(total.category)).add(total)
+    return sorted(by_category.values(), key=lambda total: rank(total.category))

@@ -196,6 +196,11 @@ def store_files(ctx: typer.Context) -> list[Path]:
     return db.locate(state(ctx).db).files
 
 
+def asks(no_input: bool = False) -> bool:
+    """Whether a command may ask (a prompt, a confirmation): on a terminal, unless told not to."""
+    return not no_input and sys.stdin.isatty()
+
+
 @contextmanager
 def reading(ctx: typer.Context) -> Iterator[Session]:
     """A reader's session of the store the command was given."""

@@ -8,7 +8,6 @@ modules (sqlmodel, yaml, pycountry, rich) are imported inside the commands, so t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -21,7 +20,16 @@ from salw_nexus.errors import UsageError
 from salw_nexus.kinds import DELIVERIES, TRAININGS, Kind
 from salw_nexus.text import from_argv
 
-from .boundary import AppState, NexusGroup, bulk_work, reading, state, store_files, writing
+from .boundary import (
+    AppState,
+    NexusGroup,
+    asks,
+    bulk_work,
+    reading,
+    state,
+    store_files,
+    writing,
+)
 from .entity_commands import agencies_app, sources
 from .options import (
     AgenciesOption,
@@ -152,7 +160,7 @@ def check(
 
     with render.progress_bar() as bar, bulk_work():
         checked = records.parse_file(file, progress=bar.step(f"reading {file.name}"))
-        AgencyDirectory.within(checked).resolve(checked)  # the file's own references
+        AgencyDirectory.of(None, checked).resolve(checked)  # the file's own references
     render.check_result(checked)
 
 
@@ -326,10 +334,6 @@ def show(
 # --- recording from the command line ----------------------------------------------------
 
 
-def _interactive(no_input: bool) -> bool:
-    return not no_input and sys.stdin.isatty()
-
-
 def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
     """The body shared by add-training and add-delivery: the options given -> a record
     (asking for what is missing on a terminal) -> one service call."""
@@ -338,7 +342,7 @@ def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
     from . import entry
 
     data = entry.fields_given(ctx.params, [kind])
-    interactive = _interactive(no_input)
+    interactive = asks(no_input)
     if not interactive:
         entry.refuse_missing(kind, data)
     entry.prompt_missing(kind, data, state(ctx).db)
@@ -462,7 +466,7 @@ def remove(
     from salw_nexus import editing, render
 
     if not yes:
-        if not _interactive(False):
+        if not asks():
             raise UsageError(
                 f"removing {record_id!r} needs confirmation", hint="Give --yes to remove it."
             )

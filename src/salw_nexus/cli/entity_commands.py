@@ -8,7 +8,7 @@ import typer
 
 from salw_nexus.text import from_argv
 
-from .boundary import reading, writing
+from .boundary import asks, reading, writing
 from .options import AgencyOption, CountryOption, FormatOption, OutputFormat
 
 agencies_app = typer.Typer(
@@ -30,12 +30,9 @@ def agencies(
         return
     from salw_nexus import render
     from salw_nexus.agencies import list_agencies
-    from salw_nexus.models import name_key
 
     with reading(ctx) as session:
-        listed = list_agencies(
-            session, country=country, agency=name_key(agency) if agency else None
-        )
+        listed = list_agencies(session, country=country, agency=agency)
     render.output(listed, fmt.value)
 
 
@@ -50,14 +47,12 @@ def merge(
 ) -> None:
     """Make OTHER one with KEEP: OTHER's names become aliases of KEEP, and every training
     and delivery naming OTHER names KEEP. Shown before and after; one transaction."""
-    import sys
-
     from salw_nexus import render
     from salw_nexus.agencies import merge_agencies
     from salw_nexus.errors import UsageError
 
     keep, other = from_argv(keep), from_argv(other)
-    if not yes and not sys.stdin.isatty():
+    if not yes and not asks():
         raise UsageError(
             f"merging {other!r} into {keep!r} needs confirmation", hint="Give --yes to merge."
         )
