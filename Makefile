@@ -44,15 +44,21 @@ test-postgres: install
 bench: install
 	$(BIN)/python bench/run.py
 
-# The rendered donor report shown in the README (needs Chromium: apt-get install chromium).
+# The rendered donor reports shown in the README (needs Chromium: apt-get install chromium):
+# the seed's, and the example project's with its results framework.
+CHROMIUM_SHOT = chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,2600
 docs: install
 	store=$$(mktemp -d) && \
 	$(BIN)/nexus --db $$store/docs.db load >/dev/null && \
 	$(BIN)/nexus --db $$store/docs.db report --quarter 2025-Q1 --fiscal-year-start 4 \
 		--format html -o docs/report-2025-Q1.html && \
+	$(BIN)/nexus --db $$store/example.db load tests/sources/example-project.yaml >/dev/null && \
+	$(BIN)/nexus --db $$store/example.db report --quarter 2025-Q1 --fiscal-year-start 4 \
+		--format html -o docs/example-report-2025-Q1.html && \
 	rm -r $$store
-	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,2200 \
-		--screenshot=docs/report-2025-Q1.png docs/report-2025-Q1.html 2>/dev/null
+	$(CHROMIUM_SHOT) --screenshot=docs/report-2025-Q1.png docs/report-2025-Q1.html 2>/dev/null
+	$(CHROMIUM_SHOT) --screenshot=docs/example-report-2025-Q1.png \
+		docs/example-report-2025-Q1.html 2>/dev/null
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,10 @@ def parse(path: str) -> Any:
         return yaml.load(handle, Loader=yaml.CSafeLoader)
 
 
+def _day(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def insert(data: Any, store: str) -> None:
     db = sqlite3.connect(store, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
@@ -56,9 +60,10 @@ def insert(data: Any, store: str) -> None:
         return agency_of.get((country, reference)) or agency_of[country, reference.casefold()]
 
     db.executemany(
-        "INSERT INTO project VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(*BOOKKEEPING, p["id"], p["title"], json.dumps(p["implementers"]), json.dumps(p["donors"]),
-          json.dumps(p["frameworks"]), json.dumps(p["sources"]), p["notes"])
+        f"INSERT INTO project VALUES ({', '.join('?' * 13)})",
+        [(*BOOKKEEPING, p["id"], p["title"], _day(p.get("start")), _day(p.get("end")),
+          json.dumps(p["implementers"]), json.dumps(p["donors"]), json.dumps(p["frameworks"]),
+          json.dumps(p.get("indicators", [])), json.dumps(p["sources"]), p["notes"])
          for p in data["projects"]],
     )  # fmt: skip
     trainings, links = [], []

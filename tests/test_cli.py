@@ -269,7 +269,7 @@ def test_commands_are_built_when_asked_for() -> None:
     assert built == "['db']"
     assert listed.split(",") == [
         "load", "check", "export", "trainings", "handovers", "deliveries", "summary", "report",
-        "show", "add-training", "add-delivery", "edit", "remove", "sources", "agencies", "db",
+        "indicators", "show", "add-training", "add-delivery", "edit", "remove", "sources", "agencies", "db",
     ]  # fmt: skip
 
 

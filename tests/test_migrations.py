@@ -132,9 +132,9 @@ V2_EXPORT: dict[str, Any] = {
     ],
     "projects": [
         {"id": "tac-nexus", "title": "Addressing the Terrorism-Arms-Crime Nexus",
-         "implementers": ["UNODC", "UNOCT"], "donors": ["Canada"],
-         "frameworks": ["UNSC Resolution 2370 (2017)"], "sources": [HANDOVER_SOURCE_ID],
-         "notes": None},
+         "start": None, "end": None, "implementers": ["UNODC", "UNOCT"], "donors": ["Canada"],
+         "frameworks": ["UNSC Resolution 2370 (2017)"], "indicators": [],
+         "sources": [HANDOVER_SOURCE_ID], "notes": None},
     ],
     "trainings": [
         {"id": "kz-2022-11-firearms-trafficking", "project": "tac-nexus",

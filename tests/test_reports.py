@@ -116,8 +116,8 @@ def test_handovers_table_groups_by_country_with_subtotals(
     assert cells[4][2] == "IT equipment"
     # Subtotals per category: a stated quantity, or lines whose quantity is not stated.
     assert cells[8][1:3] == ["1 handover(s)", "Comparison microscopes: 1 stated"]
-    assert cells[2][1:3] == ["1 handover(s)", "Binocular microscopes: 1 line(s) without quantity"]
-    assert cells[5][1:3] == ["1 handover(s)", "IT equipment: 1 line(s) without quantity"]
+    assert cells[2][1:3] == ["1 handover(s)", "Binocular microscopes: 1 handover without quantity"]
+    assert cells[5][1:3] == ["1 handover(s)", "IT equipment: 1 handover without quantity"]
 
 
 def test_handovers_subtotal_never_adds_across_categories(
@@ -132,7 +132,7 @@ def test_handovers_subtotal_never_adds_across_categories(
     assert subtotal[:3] == [
         "Subtotal UZ",
         "2 handover(s)",
-        "IT equipment: 1 line(s) without quantity\nComparison microscopes: 1 stated",
+        "IT equipment: 1 handover without quantity\nComparison microscopes: 1 stated",
     ]
     assert "unit(s)" not in result.stdout
 
@@ -168,12 +168,12 @@ def test_handovers_markdown_shape(loaded: Run) -> None:
         "|---|---|---|---|---|\n"
         "| **Kazakhstan** |  |  |  |  |\n"
         "| 2024-11-15 | Ministry of Internal Affairs | IT equipment |  | kz-2024-11-15-it-equipment |\n"
-        "| *Subtotal KZ* | *1 handover(s)* | *IT equipment: 1 line(s) without quantity* |  |  |\n"
+        "| *Subtotal KZ* | *1 handover(s)* | *IT equipment: 1 handover without quantity* |  |  |\n"
     )
     # Two categories: a line each within the one subtotal cell.
     uzbek = loaded("handovers", "--country", "UZ", "--format", "markdown").stdout
     assert uzbek.splitlines()[-1] == (
-        "| *Subtotal UZ* | *2 handover(s)* | *IT equipment: 1 line(s) without quantity<br>"
+        "| *Subtotal UZ* | *2 handover(s)* | *IT equipment: 1 handover without quantity<br>"
         "Comparison microscopes: 1 stated* |  |  |"
     )
 
@@ -252,7 +252,7 @@ def test_trainings_table_marks_the_lower_bound(
         row for row in table_rows(loaded("trainings").stdout) if row[-1].startswith("kg-2022-10")
     )
     assert cells[:2] == ["2022-10-24 → 2022-10-28", "Kyrgyzstan"]
-    assert cells[3:6] == ["≥16", "?", "?"]
+    assert cells[3:6] == ["≥16", "—", "—"]
 
 
 @pytest.mark.parametrize(
@@ -357,17 +357,17 @@ def test_agency_search_is_unicode_aware(cyrillic: Run, query: str, expected: lis
 
 CALENDAR_ROWS = [
     {"period": "2022-Q4", "start": "2022-10-01", "end": "2022-12-31", "trainings": 2,
-     "training_days": 10, "participants": 36, "participants_approximate": True, "female": None,
-     "male": None, "person_days": 180, "deliveries": 0, "countries": ["KG", "KZ"]},
+     "training_days": 10, "participants": 36, "participants_approximate": True, "female": None, "female_approximate": False,
+     "male": None, "male_approximate": False, "not_reported_by_sex": 36, "women_share": None, "women_share_over": 0, "person_days": 180, "deliveries": 0, "countries": ["KG", "KZ"]},
     {"period": "2024-Q4", "start": "2024-10-01", "end": "2024-12-31", "trainings": 0,
-     "training_days": 0, "participants": 0, "participants_approximate": False, "female": None,
-     "male": None, "person_days": 0, "deliveries": 3, "countries": ["KZ", "TJ", "UZ"]},
+     "training_days": 0, "participants": 0, "participants_approximate": False, "female": 0, "female_approximate": False,
+     "male": 0, "male_approximate": False, "not_reported_by_sex": 0, "women_share": None, "women_share_over": 0, "person_days": 0, "deliveries": 3, "countries": ["KZ", "TJ", "UZ"]},
     {"period": "2025-Q1", "start": "2025-01-01", "end": "2025-03-31", "trainings": 0,
-     "training_days": 0, "participants": 0, "participants_approximate": False, "female": None,
-     "male": None, "person_days": 0, "deliveries": 3, "countries": ["TJ", "TM", "UZ"]},
+     "training_days": 0, "participants": 0, "participants_approximate": False, "female": 0, "female_approximate": False,
+     "male": 0, "male_approximate": False, "not_reported_by_sex": 0, "women_share": None, "women_share_over": 0, "person_days": 0, "deliveries": 3, "countries": ["TJ", "TM", "UZ"]},
     {"period": "2025-Q2", "start": "2025-04-01", "end": "2025-06-30", "trainings": 0,
-     "training_days": 0, "participants": 0, "participants_approximate": False, "female": None,
-     "male": None, "person_days": 0, "deliveries": 1, "countries": ["KG"]},
+     "training_days": 0, "participants": 0, "participants_approximate": False, "female": 0, "female_approximate": False,
+     "male": 0, "male_approximate": False, "not_reported_by_sex": 0, "women_share": None, "women_share_over": 0, "person_days": 0, "deliveries": 1, "countries": ["KG"]},
 ]  # fmt: skip
 
 
@@ -417,8 +417,10 @@ def test_summary_empty_quarters(loaded: Run) -> None:
     assert len(rows) == 11  # 2022-Q4 .. 2025-Q2
     assert rows[1] == {
         "period": "2023-Q1", "start": "2023-01-01", "end": "2023-03-31", "trainings": 0,
-        "training_days": 0, "participants": 0, "participants_approximate": False, "female": None,
-        "male": None, "person_days": 0, "deliveries": 0, "countries": [],
+        "training_days": 0, "participants": 0, "participants_approximate": False, "female": 0,
+        "female_approximate": False, "male": 0, "male_approximate": False,
+        "not_reported_by_sex": 0, "women_share": None, "women_share_over": 0, "person_days": 0,
+        "deliveries": 0, "countries": [],
     }  # fmt: skip
     year = data(loaded("summary", "--empty", "--year", "2023", "--format", "json"))
     assert [r["period"] for r in year] == ["2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"]
@@ -453,7 +455,11 @@ def test_unknown_counts_stay_unknown(nexus: Run, tmp_path: Path) -> None:
     assert nexus("load", str(write(tmp_path, "x.yaml", text))).exit_code == 0
     row = data(nexus("summary", "--format", "json"))[0]
     assert (row["participants"], row["participants_approximate"]) == (10, True)  # b's count unknown
-    assert (row["female"], row["male"]) == (None, None)  # b's split unknown: not 4 and 6
+    # b's split unknown: 4 and 6 are what the records state, lower bounds, never exact.
+    assert (row["female"], row["female_approximate"]) == (4, True)
+    assert (row["male"], row["male_approximate"]) == (6, True)
+    assert row["not_reported_by_sex"] == 0  # of a lower bound: ≥0
+    assert (row["women_share"], row["women_share_over"]) == (40.0, 1)  # a's 4 of 10
 
 
 def test_summary_table_at_fixed_width(loaded: Run, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -466,16 +472,16 @@ def test_summary_table_at_fixed_width(loaded: Run, monkeypatch: pytest.MonkeyPat
 
 SUMMARY_TABLE = """\
 Quarterly summary (fiscal quarters)
-┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓
-┃ Period       ┃ Start      ┃ End        ┃ Trainings ┃ Training days ┃ Participants ┃ Female ┃ Male ┃ Person-days ┃ Deliveries ┃ Countries      ┃
-┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━┩
-│ FY2022-23 Q3 │ 2022-10-01 │ 2022-12-31 │         2 │            10 │          ≥36 │      ? │    ? │        ≥180 │          0 │ KG KZ          │
-│ FY2024-25 Q3 │ 2024-10-01 │ 2024-12-31 │         0 │             0 │            0 │        │      │           0 │          3 │ KZ TJ UZ       │
-│ FY2024-25 Q4 │ 2025-01-01 │ 2025-03-31 │         0 │             0 │            0 │        │      │           0 │          3 │ TJ TM UZ       │
-│ FY2025-26 Q1 │ 2025-04-01 │ 2025-06-30 │         0 │             0 │            0 │        │      │           0 │          1 │ KG             │
-├──────────────┼────────────┼────────────┼───────────┼───────────────┼──────────────┼────────┼──────┼─────────────┼────────────┼────────────────┤
-│ total        │ 2022-10-01 │ 2025-06-30 │         2 │            10 │          ≥36 │      ? │    ? │        ≥180 │          7 │ KG KZ TJ TM UZ │
-└──────────────┴────────────┴────────────┴───────────┴───────────────┴──────────────┴────────┴──────┴─────────────┴────────────┴────────────────┘
+┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┓
+┃ Period       ┃ Start      ┃ End        ┃ Trainings ┃ Days ┃ Participants ┃ Female ┃ Male ┃ Sex not stated ┃ Person-days ┃ Deliveries ┃ Countries      ┃
+┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━┩
+│ FY2022-23 Q3 │ 2022-10-01 │ 2022-12-31 │         2 │   10 │          ≥36 │      — │    — │            ≥36 │        ≥180 │          0 │ KG KZ          │
+│ FY2024-25 Q3 │ 2024-10-01 │ 2024-12-31 │         0 │    0 │            0 │        │      │                │           0 │          3 │ KZ TJ UZ       │
+│ FY2024-25 Q4 │ 2025-01-01 │ 2025-03-31 │         0 │    0 │            0 │        │      │                │           0 │          3 │ TJ TM UZ       │
+│ FY2025-26 Q1 │ 2025-04-01 │ 2025-06-30 │         0 │    0 │            0 │        │      │                │           0 │          1 │ KG             │
+├──────────────┼────────────┼────────────┼───────────┼──────┼──────────────┼────────┼──────┼────────────────┼─────────────┼────────────┼────────────────┤
+│ total        │ 2022-10-01 │ 2025-06-30 │         2 │   10 │          ≥36 │      — │    — │            ≥36 │        ≥180 │          7 │ KG KZ TJ TM UZ │
+└──────────────┴────────────┴────────────┴───────────┴──────┴──────────────┴────────┴──────┴────────────────┴─────────────┴────────────┴────────────────┘
 """
 
 
@@ -483,9 +489,10 @@ def test_summary_csv_shape(loaded: Run) -> None:
     lines = loaded("summary", "--format", "csv").stdout.splitlines()
     assert lines[0] == (
         "period,start,end,trainings,training_days,participants,participants_approximate,"
-        "female,male,person_days,deliveries,countries"
+        "female,female_approximate,male,male_approximate,not_reported_by_sex,women_share,"
+        "women_share_over,person_days,deliveries,countries"
     )
-    assert lines[1] == "2022-Q4,2022-10-01,2022-12-31,2,10,36,true,,,180,0,KG; KZ"
+    assert lines[1] == "2022-Q4,2022-10-01,2022-12-31,2,10,36,true,,false,,false,36,,0,180,0,KG; KZ"
     assert len(lines) == 5  # no total row in data formats
 
 
@@ -494,11 +501,11 @@ def test_summary_markdown_shape(loaded: Run) -> None:
     assert lines == [
         "### Quarterly summary (calendar quarters)",
         "",
-        "| Period | Start | End | Trainings | Training days | Participants | Female | Male | Person-days | Deliveries | Countries |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        "| 2025-Q1 | 2025-01-01 | 2025-03-31 | 0 | 0 | 0 |  |  | 0 | 3 | TJ TM UZ |",
-        "| 2025-Q2 | 2025-04-01 | 2025-06-30 | 0 | 0 | 0 |  |  | 0 | 1 | KG |",
-        "| **total** | **2025-01-01** | **2025-12-31** | **0** | **0** | **0** |  |  | **0** | **4** | **KG TJ TM UZ** |",
+        "| Period | Start | End | Trainings | Days | Participants | Female | Male | Sex not stated | Person-days | Deliveries | Countries |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| 2025-Q1 | 2025-01-01 | 2025-03-31 | 0 | 0 | 0 |  |  |  | 0 | 3 | TJ TM UZ |",
+        "| 2025-Q2 | 2025-04-01 | 2025-06-30 | 0 | 0 | 0 |  |  |  | 0 | 1 | KG |",
+        "| **total** | **2025-01-01** | **2025-12-31** | **0** | **0** | **0** |  |  |  | **0** | **4** | **KG TJ TM UZ** |",
     ]
 
 
@@ -550,7 +557,7 @@ def test_show_training_table(loaded: Run, monkeypatch: pytest.MonkeyPatch) -> No
     fields = dict(table_rows(out))
     assert fields["participants"] == "20"
     assert fields["approximate"] == "no"
-    assert fields["female"] == "?"
+    assert fields["female"] == "—"
     assert fields["agencies"].startswith("Ministry of Foreign Affairs; Security Council")
 
 
@@ -574,7 +581,7 @@ def test_narrow_terminal_stacks_each_row(loaded: Run, monkeypatch: pytest.Monkey
     assert any("Handed over: Digital forensic comparison microscope × 1" in line for line in out)
     assert any("ID: uz-2025-02-14-comparison-microscope" in line for line in out)
     assert any("(Comparison microscopes)" in line for line in out)
-    assert "│ Subtotal UZ │ 2 handover(s), IT equipment: 1 line(s) without quantity        │" in out
+    assert "│ Subtotal UZ │ 2 handover(s), IT equipment: 1 handover without quantity       │" in out
     assert "│             │ Comparison microscopes: 1 stated                               │" in out
     assert not any("unit(s)" in line for line in out)
     summary = loaded("summary").stdout

@@ -69,6 +69,8 @@ def test_project(exported: dict[str, Any]) -> None:
     assert all(t["project"] == "tac-nexus" for t in exported["trainings"])
     assert all(d["project"] == "tac-nexus" for d in exported["deliveries"])
     assert project["sources"] == [HANDOVERS_SOURCE]  # the title is quoted from 003
+    # Neither document declares the project's period or a results framework: none invented.
+    assert (project["start"], project["end"], project["indicators"]) == (None, None, [])
 
 
 TRAINING_TITLE = (

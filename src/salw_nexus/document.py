@@ -12,11 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .grids import count, date_range, items_text, officials_of
+from .grids import (
+    UNKNOWN,
+    count,
+    count_of,
+    date_range,
+    items_text,
+    officials_of,
+    percent_text,
+)
+from .kinds import TRAININGS
 from .text import for_people
 
 if TYPE_CHECKING:
     from .donor import DonorReport
+    from .figures import Figures, Share
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")  # fmt: skip
@@ -35,24 +45,29 @@ def _markdown_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _equipment(figures: Any) -> str:
-    """Per category, never added across categories: ``IT equipment: 1 stated; ...``."""
-    return "; ".join(total.text() for total in figures.equipment) or "none"
+def _share(share: Share) -> str:
+    """``40% (over 2 of 5 trainings)``: the share of women, over the trainings stating it."""
+    if share.percent is None:
+        return f"{UNKNOWN} (no training states it)" if share.of else UNKNOWN
+    noun = TRAININGS.singular if share.of == 1 else TRAININGS.plural
+    return f"{share.percent:g}% (over {share.over} of {share.of} {noun})"
 
 
-def _figure_rows() -> list[tuple[str, Callable[[Any], str]]]:
-    """The key-figure rows: a label and how to show it from a span's Figures."""
+def _figure_rows() -> list[tuple[str, Callable[[Figures], str]]]:
+    """The key-figure rows: a label and how to show it from a span's Figures (every count
+    as ``figures.py`` defines it: known, ``≥`` a lower bound, ``—`` not reported)."""
     return [
-        ("Trainings", lambda f: str(f.trainings)),
-        ("Training days", lambda f: str(f.training_days)),
-        ("Participants", lambda f: count(f.participants, f.participants_lower_bound)),
-        ("– female", lambda f: str(f.female)),
-        ("– male", lambda f: str(f.male)),
-        ("– not reported by sex", lambda f: count(f.unknown, f.participants_lower_bound)),
-        ("Person-days", lambda f: count(f.person_days, f.participants_lower_bound)),
-        ("Handovers", lambda f: str(f.deliveries)),
-        ("Item lines handed over", lambda f: str(f.item_lines)),
-        ("Equipment by category", _equipment),
+        ("Trainings", lambda f: count(f.tally.trainings)),
+        ("Training days", lambda f: count(f.tally.training_days)),
+        ("Participants", lambda f: count_of(f.tally.participants_count)),
+        ("– female", lambda f: count_of(f.tally.female_count)),
+        ("– male", lambda f: count_of(f.tally.male_count)),
+        ("– not reported by sex", lambda f: count_of(f.tally.not_reported_count)),
+        ("Share of women", lambda f: _share(f.tally.women_share)),
+        ("Person-days", lambda f: count_of(f.tally.person_days_count)),
+        ("Agencies trained", lambda f: count(f.agencies_trained)),
+        ("Handovers", lambda f: count(f.deliveries)),
+        ("Recipient agencies", lambda f: count(f.recipients)),
         ("Countries reached", lambda f: f"{len(f.countries)}" + (f" ({', '.join(f.countries)})" if f.countries else "")),
     ]  # fmt: skip
 
@@ -76,7 +91,8 @@ def _svg_chart(report: DonorReport) -> dict[str, Any]:
     quarters = report.chart
     left, right_margin, top, bottom = 34.0, 10.0, 26.0, 62.0
     slot = max(14.0, min(48.0, 620.0 / max(len(quarters), 1)))
-    width = left + slot * len(quarters) + right_margin
+    # At least the width of a page: a chart of two quarters must not be drawn 4× larger.
+    width = max(left + slot * len(quarters) + right_margin, 640.0)
     plot_height, height = 150.0, top + 150.0 + bottom
     peak = max([max(q.trainings, q.deliveries) for q in quarters] + [1])
     step = max(1, -(-peak // 5))  # about five gridlines, whole numbers
@@ -150,6 +166,8 @@ def donor_document(report: DonorReport, *, html: bool) -> str:
         month_name=lambda month: MONTHS[month - 1],
         date_range=lambda start, end: date_range(start, end).replace("→", "–"),
         count=count,
+        count_of=count_of,
+        percent=lambda row: percent_text(row.percent_of_target, row.percent_of_target_approximate),
         ref=reference,
         ref_html=reference_html,
         items=items_text,

@@ -8,15 +8,22 @@ Decisions (also in the README):
 - The report quarter defaults to the last complete calendar quarter before today.
 - Three spans: the quarter; the year to date (from the first day of the calendar or, with
   ``--fiscal-year-start``, fiscal year that holds the quarter, to the quarter's end); and
-  the life of the project (from its first record to the quarter's end: a report for
-  2025-Q1 says nothing of April 2025).
-- Participants are split into female, male and unknown: female and male are the sums of
-  the counts the records give; unknown is the rest of each training's participants. A
-  count is a lower bound (``≥``) when any training in the span gives an approximate
-  count or none at all.
-- Items: the item lines handed over, and per category (``equipment.py``) the quantity
-  where one is stated, the lines that state none and the value per currency where stated.
+  the life of the project (from its declared ``start``, or its first record where that is
+  earlier or no start is declared, to the quarter's end: a report for 2025-Q1 says nothing
+  of April 2025).
+- A quarter that starts after today, or ends before the project starts, is refused
+  (``--allow-empty-period`` reports on it all the same).
+- Every figure is counted as ``figures.py`` defines it (the same as ``summary`` and
+  ``indicators``): known, a lower bound (``≥``) or not reported (``—``); participants are
+  split into female, male and not reported by sex; the share of women is over the
+  trainings that state it.
+- Equipment per category (``equipment.py``): handovers, recipients, the quantity where
+  one is stated, the handovers that state none, and the value per currency where stated.
   Quantities of different categories are never added; a missing one is never 0 or 1.
+- Per agency: the trainings an agency took part in, with all their participants (a
+  training of several agencies counts for each: these rows do not add up), and the
+  handovers it received.
+- The document shows no record ids unless asked (``--ids``, for internal review).
 - The project is ``--project``, or the only project in the store.
 """
 
@@ -24,19 +31,19 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .agencies import citation
 from .bounds import EARLIEST
 from .countries import name_of
-from .equipment import CategoryTotal, added, rank
 from .errors import NotFoundError, UsageError, option
-from .kinds import DELIVERIES, PROJECT_FIELD, SOURCES, TRAININGS
-from .periods import Quarter, check_fiscal_start, day_span, year_label, year_range
+from .figures import BY_AGENCY, BY_COUNTRY, Figures, added_up, figures
+from .kinds import PROJECT_FIELD, SOURCES
+from .periods import Quarter, check_fiscal_start, year_label, year_range
 from .reports import (
+    AGENCY,
     DELIVERY,
-    ITEM,
     PROJECT,
     TRAINING,
     Filters,
@@ -45,28 +52,12 @@ from .reports import (
     list_handovers,
     list_trainings,
 )
-from .summary import participants_uncertain, quarterly_summary
+from .summary import quarterly_summary
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-
-@dataclass(frozen=True)
-class Figures:
-    """What one span (or one country in it) adds up to."""
-
-    trainings: int = 0
-    training_days: int = 0
-    participants: int = 0
-    female: int = 0
-    male: int = 0
-    unknown: int = 0
-    participants_lower_bound: bool = False  # participants, unknown and person-days
-    person_days: int = 0
-    deliveries: int = 0
-    item_lines: int = 0
-    equipment: tuple[CategoryTotal, ...] = ()  # per category, in the list's order
-    countries: tuple[str, ...] = ()
+    from .indicators import IndicatorRow
 
 
 @dataclass(frozen=True)
@@ -87,6 +78,17 @@ class CountryFigures:
 
 
 @dataclass(frozen=True)
+class AgencyFigures:
+    """An agency's trainings (all their participants) and the handovers it received."""
+
+    agency_id: str
+    name: str
+    country: str
+    quarter: Figures
+    life: Figures
+
+
+@dataclass(frozen=True)
 class QuarterActivity:
     """One bar group of the chart."""
 
@@ -100,7 +102,12 @@ class QuarterActivity:
 @dataclass(frozen=True)
 class Source:
     number: int
-    text: str
+    source_id: str
+    text: str  # the citation: title, publisher, date (the address is ``url``)
+    title: str
+    publisher: str | None
+    date: str | None
+    url: str | None
     record_ids: list[str]
 
 
@@ -120,9 +127,12 @@ class DonorReport:
     trainings: list[TrainingRow]  # the quarter's, by start date
     handovers: list[HandoverRow]  # the quarter's, by date
     countries: list[CountryFigures]
+    agencies: list[AgencyFigures]
     chart: list[QuarterActivity]
     sources: list[Source]
     generated: dt.date
+    results: list[IndicatorRow] = field(default_factory=list)
+    ids: bool = False  # record ids in the document, for internal review (--ids)
 
     def source_of(self, record_id: str) -> int | None:
         """The number of the source a record cites, for a reference like ``[1]``."""
@@ -136,114 +146,8 @@ def last_complete_quarter(today: dt.date) -> Quarter:
     return Quarter.of(today) + -1
 
 
-def _figures(
-    session: Session, *, project: str, start: dt.date | None, end: dt.date
-) -> dict[str | None, Figures]:
-    """The figures of the span, in total (key None) and by country, in three queries."""
-    from sqlalchemy import case, func, select
-
-    t, d, i = TRAINING.c, DELIVERY.c, ITEM.c
-    days = day_span(t.start, t.end)
-    training_in = [t.project_id == project, t.start <= end]
-    delivery_in = [d.project_id == project, d.date <= end]
-    if start is not None:
-        training_in.append(t.start >= start)
-        delivery_in.append(d.date >= start)
-    known = func.coalesce(t.participants, 0)
-    trainings = (
-        select(
-            t.country,
-            func.count().label(TRAININGS.plural),
-            func.sum(days).label("training_days"),
-            func.sum(known).label("participants"),
-            func.sum(func.coalesce(t.female, 0)).label("female"),
-            func.sum(func.coalesce(t.male, 0)).label("male"),
-            func.sum(
-                case(
-                    (t.participants.is_(None), 0),
-                    else_=t.participants - func.coalesce(t.female, 0) - func.coalesce(t.male, 0),
-                )
-            ).label("unknown"),
-            func.max(participants_uncertain()).label("participants_lower_bound"),
-            func.sum(known * days).label("person_days"),
-        )
-        .where(*training_in)
-        .group_by(t.country)
-    )
-    items = select(i.delivery_id, func.count().label("lines")).group_by(i.delivery_id).subquery()
-    deliveries = (
-        select(
-            d.country,
-            func.count().label(DELIVERIES.plural),
-            func.coalesce(func.sum(items.c.lines), 0).label("item_lines"),
-        )
-        .select_from(DELIVERY.outerjoin(items, items.c.delivery_id == d.id))
-        .where(*delivery_in)
-        .group_by(d.country)
-    )
-    handed_over = DELIVERY.join(ITEM, i.delivery_id == d.id)
-    categories = (
-        select(
-            d.country,
-            i.category,
-            func.count().label("lines"),
-            func.coalesce(func.sum(i.quantity), 0).label("quantity"),
-            func.sum(case((i.quantity.is_(None), 1), else_=0)).label("unstated"),
-        )
-        .select_from(handed_over)
-        .where(*delivery_in)
-        .group_by(d.country, i.category)
-    )
-    valued = (
-        select(d.country, i.category, i.currency, func.sum(i.value).label("value"))
-        .select_from(handed_over)
-        .where(*delivery_in, i.value.is_not(None))
-        .group_by(d.country, i.category, i.currency)
-    )
-    # Both queries label their columns with the names of Figures' fields.
-    by_country: dict[str | None, dict[str, Any]] = {}
-    for query in (trainings, deliveries):
-        for row in session.execute(query).mappings():
-            values = by_country.setdefault(row["country"], {})
-            for name, value in row.items():
-                if name != "country":
-                    values[name] = bool(value) if name.endswith("_lower_bound") else int(value)
-    totals: dict[tuple[str, str], CategoryTotal] = {}
-    for country, category, lines, quantity, unstated in session.execute(categories):
-        totals[(country, category)] = CategoryTotal(
-            category, int(lines), int(quantity), int(unstated)
-        )
-    for country, category, currency, value in session.execute(valued):
-        totals[(country, category)].values[currency] = float(value)
-    for (country, _), total in sorted(totals.items(), key=lambda kv: rank(kv[0][1])):
-        equipment = by_country[country].setdefault("equipment", ())
-        by_country[country]["equipment"] = (*equipment, total)
-    figures = {
-        country: Figures(countries=(str(country),), **values)
-        for country, values in sorted(by_country.items(), key=lambda kv: str(kv[0]))
-    }
-    figures[None] = _add_up(list(figures.values()))
-    return figures
-
-
-def _add_up(parts: list[Figures]) -> Figures:
-    return Figures(
-        trainings=sum(p.trainings for p in parts),
-        training_days=sum(p.training_days for p in parts),
-        participants=sum(p.participants for p in parts),
-        female=sum(p.female for p in parts),
-        male=sum(p.male for p in parts),
-        unknown=sum(p.unknown for p in parts),
-        participants_lower_bound=any(p.participants_lower_bound for p in parts),
-        person_days=sum(p.person_days for p in parts),
-        deliveries=sum(p.deliveries for p in parts),
-        item_lines=sum(p.item_lines for p in parts),
-        equipment=tuple(added(t for p in parts for t in p.equipment)),
-        countries=tuple(sorted({c for p in parts for c in p.countries})),
-    )
-
-
-def _project(session: Session, project_id: str | None) -> dict[str, Any]:
+def find_project(session: Session, project_id: str | None) -> dict[str, Any]:
+    """The project ``project_id``, or the only project in the store."""
     from sqlalchemy import select
 
     projects = session.execute(select(PROJECT).order_by(PROJECT.c.id)).mappings().all()
@@ -268,6 +172,89 @@ def _project(session: Session, project_id: str | None) -> dict[str, Any]:
     )
 
 
+@dataclass(frozen=True)
+class Period:
+    """The quarter reported on, and the spans it is seen in."""
+
+    quarter: Quarter
+    fiscal_start: int
+    project_start: dt.date  # the life of the project starts here
+
+    @property
+    def year_start(self) -> dt.date:
+        return year_range(self.quarter.fiscal_year(self.fiscal_start), self.fiscal_start)[0]
+
+    def spans(self) -> list[tuple[str, str, dt.date]]:
+        """(name, label, start) of the quarter, the year to date and the life of project."""
+        chosen, fiscal = self.quarter, self.fiscal_start
+        return [
+            ("Quarter", chosen.label(fiscal), chosen.start),
+            ("Year to date", year_label(chosen.fiscal_year(fiscal), fiscal), self.year_start),
+            ("Life of project", "", self.project_start),
+        ]
+
+
+def report_period(
+    session: Session,
+    *,
+    project: dict[str, Any],
+    quarter: Quarter | None,
+    fiscal_start: int,
+    today: dt.date,
+    allow_empty: bool = False,
+) -> Period:
+    """The period of a report on ``project``: ``quarter`` (default: the last complete one
+    before ``today``); a quarter after today or before the project starts is refused."""
+    from sqlalchemy import func, select, union_all
+
+    try:
+        check_fiscal_start(fiscal_start)
+    except ValueError as exc:
+        raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
+    chosen = quarter or last_complete_quarter(today)
+    t, d = TRAINING.c, DELIVERY.c
+    days = union_all(
+        select(t.start.label("day")).where(t.project_id == project["id"]),
+        select(d.date.label("day")).where(d.project_id == project["id"]),
+    ).subquery()
+    first_record = session.scalar(select(func.min(days.c.day)))
+    declared = project.get("start")
+    known = [day for day in (declared, first_record) if isinstance(day, dt.date)]
+    # Not before the years records may have: a store written before the bounds (or by SQL)
+    # may hold a date in year 1, and its chart would run for 8,000 years.
+    starts = max(min(known), EARLIEST) if known else None
+    label = chosen.label(fiscal_start)
+    if not allow_empty:
+        hint = (
+            f"Choose another {option('quarter')}, or report on it all the same: "
+            f"{option('allow-empty-period')}"
+        )
+        if chosen.start > today:
+            raise UsageError(f"{label} has not begun: today is {today}", hint=hint)
+        if starts is None:
+            raise UsageError(
+                f"project {project['id']} has no records and no declared start", hint=hint
+            )
+        if chosen.end < starts:
+            raise UsageError(f"{label} ends before the project starts ({starts})", hint=hint)
+    project_start = chosen.start if starts is None or starts > chosen.end else starts
+    return Period(chosen, fiscal_start, project_start)
+
+
+def span_parts(session: Session, *, project_id: str, period: Period) -> list[dict[Any, Figures]]:
+    """The figures of each span of ``period`` (quarter, year to date, life), by country.
+
+    The life of the project counts every record of the project up to the quarter's end:
+    its start is the earliest record's at the latest, so none is left out.
+    """
+    end = period.quarter.end
+    return [
+        figures(session, by=BY_COUNTRY, filters=Filters(
+            start=None if name == "Life of project" else start, end=end, project=project_id))
+        for name, _, start in period.spans()
+    ]  # fmt: skip
+
+
 def _sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
     """Every source cited by the project's records up to ``end``, numbered by first use,
     each as a donor can look it up: title, publisher, date and web address."""
@@ -288,11 +275,35 @@ def _sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
             by_id.setdefault(source_id, []).append(record_id)
     table = SOURCES.table
     found = session.execute(select(table).where(table.c.id.in_(list(by_id)))).mappings()
-    citations = {row["id"]: citation(row) for row in found}
-    return [
-        Source(number, citations.get(source_id, source_id), ids)
-        for number, (source_id, ids) in enumerate(by_id.items(), start=1)
+    stored = {row["id"]: row for row in found}
+    listed = []
+    for number, (source_id, ids) in enumerate(by_id.items(), start=1):
+        row = stored.get(source_id)
+        if row is None:  # a store written by hand: the id is all there is
+            listed.append(Source(number, source_id, source_id, source_id, None, None, None, ids))
+            continue
+        text = citation({**row, "url": None})  # the address is linked on its own
+        listed.append(Source(number, source_id, text, row["title"], row["publisher"],
+                             row["date"], row["url"], ids))  # fmt: skip
+    return listed
+
+
+def _agencies(session: Session, quarter: Filters, life: Filters) -> list[AgencyFigures]:
+    from sqlalchemy import select
+
+    in_life = figures(session, filters=life, by=BY_AGENCY)
+    in_quarter = figures(session, filters=quarter, by=BY_AGENCY)
+    named = session.execute(
+        select(AGENCY.c.id, AGENCY.c.name, AGENCY.c.country).where(AGENCY.c.id.in_(list(in_life)))
+    )
+    agencies = [
+        AgencyFigures(
+            agency_id, name, country, in_quarter.get(agency_id, Figures()), in_life[agency_id]
+        )
+        for agency_id, name, country in named
     ]
+    agencies.sort(key=lambda a: (name_of(a.country), a.name.casefold(), a.agency_id))
+    return agencies
 
 
 def donor_report(
@@ -302,60 +313,45 @@ def donor_report(
     fiscal_start: int = 1,
     project: str | None = None,
     today: dt.date | None = None,
+    allow_empty: bool = False,
+    ids: bool = False,
 ) -> DonorReport:
     """The report for ``quarter`` (default: the last complete one before ``today``)."""
-    from sqlalchemy import func, select, union_all
+    from .indicators import indicator_rows
 
-    try:
-        check_fiscal_start(fiscal_start)
-    except ValueError as exc:
-        raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
     today = today or dt.date.today()
-    chosen = quarter or last_complete_quarter(today)
-    stored = _project(session, project)
+    stored = find_project(session, project)
     project_id = str(stored["id"])
-
-    t, d = TRAINING.c, DELIVERY.c
-    days = union_all(
-        select(t.start.label("day")).where(t.project_id == project_id),
-        select(d.date.label("day")).where(d.project_id == project_id),
-    ).subquery()
-    first_day = session.scalar(select(func.min(days.c.day)))
-    first = first_day if isinstance(first_day, dt.date) else chosen.start
-    # Not before the years records may have: a store written before the bounds (or by SQL)
-    # may hold a date in year 1, and its chart would run for 8,000 years.
-    first = max(min(first, chosen.start), EARLIEST)
-
-    fiscal_year = chosen.fiscal_year(fiscal_start)
-    year_start, _ = year_range(fiscal_year, fiscal_start)
+    period = report_period(session, project=stored, quarter=quarter, fiscal_start=fiscal_start,
+                           today=today, allow_empty=allow_empty)  # fmt: skip
+    chosen = period.quarter
     fiscal_label = chosen.label(fiscal_start) if fiscal_start != 1 else None
 
-    quarter_figures = _figures(session, project=project_id, start=chosen.start, end=chosen.end)
-    life_figures = _figures(session, project=project_id, start=None, end=chosen.end)
-    year_figures = _figures(session, project=project_id, start=year_start, end=chosen.end)
-    spans = [
-        Span("Quarter", fiscal_label or chosen.label(), chosen.start, chosen.end,
-             quarter_figures[None]),
-        Span("Year to date", year_label(fiscal_year, fiscal_start), year_start, chosen.end,
-             year_figures[None]),
-        Span("Life of project", "", first, chosen.end, life_figures[None]),
-    ]  # fmt: skip
-    empty = Figures()
+    spans = []
+    by_country: dict[str, dict[str, Figures]] = {}
+    parts_of_spans = span_parts(session, project_id=project_id, period=period)
+    for (name, label, start), parts in zip(period.spans(), parts_of_spans, strict=True):
+        spans.append(Span(name, label, start, chosen.end, added_up(list(parts.values()))))
+        for country, part in parts.items():
+            by_country.setdefault(str(country), {})[name] = part
     countries = [
-        CountryFigures(code, name_of(code), quarter_figures.get(code, empty), figures)
-        for code, figures in life_figures.items()
-        if code is not None
+        CountryFigures(
+            code, name_of(code), found.get("Quarter", Figures()), found["Life of project"]
+        )
+        for code, found in by_country.items()
+        if "Life of project" in found
     ]
     countries.sort(key=lambda c: c.country_name)
 
     in_quarter = Filters(start=chosen.start, end=chosen.end, project=project_id)
+    over_life = Filters(end=chosen.end, project=project_id)
     with closing(list_trainings(session, filters=in_quarter)) as listing:
         trainings = list(listing.trainings)
     with closing(list_handovers(session, filters=in_quarter)) as handover_listing:
         handovers = sorted(handover_listing.handovers, key=lambda h: (h.date, h.id))
 
-    over_life = Filters(start=first, end=chosen.end, project=project_id)
-    summary = quarterly_summary(session, filters=over_life, fiscal_start=fiscal_start, empty=True)
+    charted = Filters(start=period.project_start, end=chosen.end, project=project_id)
+    summary = quarterly_summary(session, filters=charted, fiscal_start=fiscal_start, empty=True)
     chart = [
         QuarterActivity(
             label=row.period,
@@ -381,7 +377,10 @@ def donor_report(
         trainings=trainings,
         handovers=handovers,
         countries=countries,
+        agencies=_agencies(session, in_quarter, over_life),
         chart=chart,
         sources=_sources(session, project=project_id, end=chosen.end),
         generated=today,
+        results=indicator_rows(project=stored, period=period, parts=parts_of_spans),
+        ids=ids,
     )

@@ -5,8 +5,8 @@ forever, ``/dev/zero`` never ends), at most ``NEXUS_MAX_FILE_BYTES`` bytes count
 are read (``stat`` says 0 for ``/proc`` files and nothing of a file still growing), strict
 UTF-8, and UTF-16/UTF-32 recognised and named.
 
-Writing (``write_files``, ``replacing``), for ``export -o``, ``report -o`` and
-``db backup``:
+Writing (``write_files``, ``replacing``), for ``export -o``, ``report -o``, the listings'
+``-o`` (text, or a workbook's bytes) and ``db backup``:
 
 - never onto the store (its file, ``-wal``, ``-shm`` or ``-journal``, by any name: a
   symbolic or hard link is the same file), nor onto a directory;
@@ -20,7 +20,7 @@ Writing (``write_files``, ``replacing``), for ``export -o``, ``report -o`` and
 - a symbolic link is followed: the file it points to is replaced, the link kept;
 - a FIFO or a character device (``/dev/null``, ``/dev/stdout``) is written through, never
   renamed over (as root that would replace the system's ``/dev/null``); a block device or
-  a socket is refused;
+  a socket is refused, and so is a terminal for binary output (a workbook);
 - temporary files that a killed nexus left beside the target are removed on the next
   write to it: only names nexus makes, of processes that are gone, never the store's.
 
@@ -221,6 +221,20 @@ def exists_already(given: Path) -> FileError:
     )
 
 
+def _is_terminal(real: Path) -> bool:
+    """Whether the character device ``real`` is a terminal (opened without waiting, and
+    without becoming the process's controlling terminal)."""
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(real, flags)
+    except OSError:
+        return False
+    try:
+        return os.isatty(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def target(
     given: Path,
     *,
@@ -228,12 +242,14 @@ def target(
     overwrite: bool = True,
     text_output: bool = True,
     directory_made_later: bool = False,
+    binary: bool = False,
 ) -> Target:
     """Check that ``given`` may be written; refuse (FileError) with a reason otherwise.
 
     ``overwrite`` False refuses an existing file (``db backup`` without ``--force``);
-    ``text_output`` refuses to write text over a SQLite database (another store, a backup);
-    ``directory_made_later``: the caller makes the directory before writing.
+    ``text_output`` refuses to write text (or a workbook) over a SQLite database (another
+    store, a backup); ``directory_made_later``: the caller makes the directory before
+    writing; ``binary`` (a workbook) refuses a terminal (``/dev/tty``, ``/dev/stdout`` on one).
     """
     given = given.expanduser()
     real = Path(os.path.realpath(given))
@@ -255,6 +271,11 @@ def target(
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
         raise FileError(
             f"{given}: is {kind_of(mode)}; nexus writes files, FIFOs and character devices only"
+        )
+    if binary and stat.S_ISCHR(mode) and _is_terminal(real):
+        raise FileError(
+            f"{given}: is a terminal; a workbook is binary, not for the screen",
+            hint="Give the name of a file to write.",
         )
     if not directory_made_later and not real.parent.is_dir():
         raise FileError(f"{given}: the directory {real.parent} does not exist")
@@ -369,16 +390,25 @@ def write_failure(path: Path, exc: OSError, *, replaced: bool = True) -> FileErr
 
 
 # Files are opened in binary mode (Windows would otherwise turn \n into \r\n, or stop a
-# read at a 0x1A byte); the text layer above writes UTF-8 with \n, on every system.
+# read at a 0x1A byte); text is written as UTF-8 with \n, on every system.
 _BINARY = getattr(os, "O_BINARY", 0)
 
+# What is written to a file: text or bytes (a workbook), whole or piece by piece.
+Content = str | bytes | Iterable[str | bytes]
 
-def _write_temporary(chosen: Target, pieces: str | Iterable[str]) -> Path:
+
+def _encoded(content: Content) -> Iterator[bytes]:
+    """``content`` as bytes, piece by piece: text as UTF-8, bytes as they are."""
+    for piece in [content] if isinstance(content, (str, bytes)) else content:
+        yield piece.encode("utf-8") if isinstance(piece, str) else piece
+
+
+def _write_temporary(chosen: Target, pieces: Content) -> Path:
     temporary = temporary_name(chosen.real)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
     try:
-        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.writelines([pieces] if isinstance(pieces, str) else pieces)
+        with open(descriptor, "wb") as handle:
+            handle.writelines(_encoded(pieces))
             handle.flush()
             os.fsync(handle.fileno())
         _keep_mode(temporary, chosen.existing)
@@ -389,9 +419,9 @@ def _write_temporary(chosen: Target, pieces: str | Iterable[str]) -> Path:
     return temporary
 
 
-def _write_through(chosen: Target, pieces: str | Iterable[str]) -> None:
-    with open(chosen.real, "w", encoding="utf-8", newline="") as handle:
-        handle.writelines([pieces] if isinstance(pieces, str) else pieces)
+def _write_through(chosen: Target, pieces: Content) -> None:
+    with open(chosen.real, "wb") as handle:
+        handle.writelines(_encoded(pieces))
 
 
 def _keep_aside(chosen: Target) -> Path | None:
@@ -419,10 +449,10 @@ def _put_back(done: list[tuple[Target, Path | None]]) -> None:
                 os.replace(kept, chosen.real)
 
 
-def write_files(contents: Mapping[Target, str | Iterable[str]]) -> None:
-    """Write each target's text (or its pieces): all to temporary files first, then each
-    renamed into place; if a rename fails part-way (a file held open by Excel on Windows),
-    the files already replaced are put back, so every old file stays as it was."""
+def write_files(contents: Mapping[Target, Content]) -> None:
+    """Write each target's text or bytes (or their pieces): all to temporary files first,
+    then each renamed into place; if a rename fails part-way (a file held open by Excel on
+    Windows), the files already replaced are put back, so every old file stays as it was."""
     written: dict[Target, Path] = {}
     kept: list[Path | None] = []  # second names of the old files, to put them back
     done: list[tuple[Target, Path | None]] = []  # renamed into place, with its old file's

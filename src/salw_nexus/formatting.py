@@ -38,7 +38,8 @@ def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
 
 def csv_cell(key: str, value: Any) -> str:
     """One CSV cell's text: lists joined with ``; ``, items as ``--item`` spells them
-    (``NAME:QTY / CATEGORY / VALUE CURRENCY``), officials ``NAME (TITLE)``. ``text.spreadsheet_cell`` makes it safe."""
+    (``NAME:QTY / CATEGORY / VALUE CURRENCY``), officials ``NAME (TITLE)``, other lists of
+    mappings (a project's indicators) as JSON. ``text.spreadsheet_cell`` makes it safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -48,6 +49,8 @@ def csv_cell(key: str, value: Any) -> str:
             return CSV_LIST_SEPARATOR.join(item_spec(item) for item in value)
         if key == "officials":
             return officials_text(value)
+        if value and isinstance(value[0], dict):  # a project's indicators: one JSON text
+            return json.dumps(value, ensure_ascii=False)
         return CSV_LIST_SEPARATOR.join(str(v) for v in value)
     if isinstance(value, dict):  # an agency's names in other languages: "ru: ...; kk: ..."
         return CSV_LIST_SEPARATOR.join(f"{k}: {v}" for k, v in value.items())

@@ -4,7 +4,7 @@ A grid is what a report looks like to a person: headers, rows of display strings
 group, subtotal and total rows marked, sections. ``render.py`` draws it with Rich (the
 table format); ``markdown()`` writes it as a GitHub table. Building a grid draws nothing.
 
-Shown in grids: a lower-bound count as ``≥16``, an unknown one as ``?``. Text from the
+Shown in grids: a lower-bound count as ``≥16``, one not reported as ``—`` (never 0). Text from the
 records never brings a control character along (``text.for_people``).
 """
 
@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from .agencies import AgencyList, Merge, SourceList
+    from .figures import Count
+    from .indicators import IndicatorReport
     from .reports import HandoverReport, HandoverRow, RecordView, TrainingList
     from .summary import Summary, SummaryRow
 
-UNKNOWN = "?"
+UNKNOWN = "—"  # not reported: never shown as 0
 MAX_WORD = 16  # a longer word may be broken rather than widen its column
 COMFORTABLE = 20  # the width below which wrapped text becomes hard to read
 
@@ -72,10 +74,16 @@ class Grid:
             self.breaks.add(len(self.rows) - 1)
 
 
-def count(value: int | None, lower_bound: bool = False) -> str:
+def count(value: float | None, lower_bound: bool = False) -> str:
+    """``16``, ``≥16`` (a lower bound) or ``—`` (not reported); a fraction as entered."""
     if value is None:
         return UNKNOWN
-    return f"≥{value}" if lower_bound else str(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"≥{text}" if lower_bound else text
+
+
+def count_of(figure: Count) -> str:
+    return count(figure.value, figure.lower_bound)
 
 
 def date_range(start: dt.date, end: dt.date) -> str:
@@ -145,8 +153,8 @@ def handovers_grid(data: HandoverReport) -> Grid:
 
 
 SUMMARY_HEADERS = [
-    "Period", "Start", "End", "Trainings", "Training days", "Participants",
-    "Female", "Male", "Person-days", "Deliveries", "Countries",
+    "Period", "Start", "End", "Trainings", "Days", "Participants",
+    "Female", "Male", "Sex not stated", "Person-days", "Deliveries", "Countries",
 ]  # fmt: skip
 
 
@@ -158,8 +166,9 @@ def _summary_cells(row: SummaryRow) -> list[str]:
         str(row.trainings),
         str(row.training_days),
         count(row.participants, row.participants_approximate),
-        count(row.female) if row.trainings else "",
-        count(row.male) if row.trainings else "",
+        count(row.female, row.female_approximate) if row.trainings else "",
+        count(row.male, row.male_approximate) if row.trainings else "",
+        count(row.not_reported_by_sex, row.participants_approximate) if row.trainings else "",
         count(row.person_days, row.participants_approximate),
         str(row.deliveries),
         " ".join(row.countries),
@@ -171,7 +180,7 @@ def summary_grid(data: Summary) -> Grid:
     grid = Grid(
         title=f"Quarterly summary ({calendar})",
         headers=SUMMARY_HEADERS,
-        right=set(range(3, 10)),
+        right=set(range(3, 11)),
         nowrap={0, 1, 2},
     )
     for row in data.rows:
@@ -259,14 +268,49 @@ def sources_grid(data: SourceList) -> Grid:
     return grid
 
 
+def percent_text(value: float | None, lower_bound: bool) -> str:
+    """``45%``, ``≥45%``; ``""`` where there is no target to measure against."""
+    return "" if value is None else ("≥" if lower_bound else "") + f"{value:g}%"
+
+
+def indicators_grid(data: IndicatorReport) -> Grid:
+    """The results framework: an indicator a row, its parts (by sex, country) under it."""
+    grid = Grid(
+        title=f"Results framework: {data.project_id}, {data.period}",
+        headers=["Indicator", "Baseline", "Target", f"Target {data.year}", "Quarter",
+                 "Year to date", "Life of project", "% of target"],
+        right=set(range(1, 8)),
+    )  # fmt: skip
+
+    def number(value: float | None) -> str:
+        return "" if value is None else count(value)
+
+    for row in data.rows:
+        if not row.part and grid.rows:
+            grid.end_section()
+        unit = f" ({row.unit})" if row.unit else ""
+        reported = " [reported]" if row.basis == "reported" else ""
+        grid.add([
+            f"  – {row.part}" if row.part else f"{row.title}{unit}{reported}",
+            number(row.baseline), number(row.target), number(row.year_target),
+            count(row.quarter, row.quarter_approximate),
+            count(row.year_to_date, row.year_to_date_approximate),
+            count(row.life_of_project, row.life_of_project_approximate),
+            percent_text(row.percent_of_target, row.percent_of_target_approximate),
+        ])  # fmt: skip
+    return grid
+
+
 @cache
 def _builders() -> dict[type, Callable[[Any], Grid]]:
     """Which grid shows which report: a new report adds its line here."""
     from .agencies import AgencyList, AgencyRow, SourceList, SourceRow
+    from .indicators import IndicatorReport
     from .reports import HandoverReport, HandoverRow, ProjectView, TrainingList, TrainingRow
     from .summary import Summary
 
     return {
+        IndicatorReport: indicators_grid,
         AgencyList: agencies_grid,
         SourceList: sources_grid,
         AgencyRow: record_grid,

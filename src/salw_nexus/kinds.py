@@ -13,12 +13,12 @@ Light on purpose: the models are imported only when asked for (``Kind.model``), 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import import_module
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -126,3 +126,28 @@ def of_record(record: Any) -> Kind:
         if kind.model_name == name:
             return kind
     raise TypeError(f"not a record: {name}")
+
+
+def field_names_at(model: type[Any], loc: Sequence[str | int]) -> list[str]:
+    """The fields of the model found at ``loc`` inside ``model`` (an indicator's in a
+    project, an item's in a delivery): what an unknown key there could have meant."""
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a position in a list: the list's model
+        field = model.model_fields.get(part)
+        inner = _model_in(field.annotation) if field is not None else None
+        if inner is None:
+            break
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[Any] | None:
+    """The model an annotation holds (``list[ItemIn]``, ``Annotated[list[IndicatorIn], ...]``)."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

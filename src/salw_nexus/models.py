@@ -16,7 +16,13 @@ Decisions not spelt out in DESIGN §1 (also in the README):
   from 1990 to 2100.
 - A list of names (agencies, audience, topics, ...) may not name the same thing twice
   (compared as ``--agency`` searches, case, Unicode form and runs of spaces aside).
-- Projects also take optional ``sources`` and ``notes``, like the other records.
+- Projects also take optional ``sources`` and ``notes``, like the other records, a
+  declared period (``start``, ``end``: either may be null) and a results framework
+  (``indicators``: ``IndicatorIn``, stored as a JSON list and read back by
+  ``indicators_of``). An indicator has a ``measure`` the records count or values
+  ``reported`` per quarter, never both; its numbers keep their type (200 stays 200); year
+  and quarter keys are stored as ``periods`` labels them (``FY2025-26``, ``2025-Q1``).
+- Text, ids, dates, counts and amounts are the types of ``fields.py``.
 - Record format 2 (``SourceIn``, ``AgencyIn``, item categories and values) reads the
   fields of version 1 too, in either version: ``source: TEXT`` becomes a source entity
   (``records.py``) and an item's ``value_usd`` its ``value`` in ``USD``. They are never
@@ -30,198 +36,54 @@ added must still export, so that the file can be corrected and loaded again.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
+from collections.abc import Iterable, Mapping
+from enum import Enum
 from typing import Annotated, Any
 
+from pydantic import BaseModel as _PydanticBase
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
-from pydantic import BaseModel as _PydanticBase
 from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, Table
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
-from .bounds import EARLIEST, LATEST, MAX_COUNT, MAX_LINE, MAX_NOTES, MAX_VALUE
-from .countries import UnknownCountry, to_alpha2
 from .equipment import CATEGORIES, OTHER
-from .text import unsafe_character
 
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# A date known to the year, the month or the day (a source's publication date).
-PARTIAL_DATE_RE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
-# A BCP 47 language tag as people write them: ru, kk, uz-Latn, ru-KZ.
-LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
-
-
-def search_key(text: str) -> str:
-    """Normalised, case-folded form of a name for substring search.
-
-    SQLite's ``lower()``/``LIKE`` fold ASCII only; folding in Python on write (and the
-    query the same way on read) makes ``мвд`` find ``МВД`` on every database alike.
-    NFKC also makes a decomposed (NFD) name equal to its composed form.
-    """
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def name_key(name: str) -> str:
-    """A name as two spellings of it compare equal: folded, runs of spaces made one."""
-    return " ".join(search_key(name).split())
-
-
-def names_key(names: list[str]) -> str:
-    """An agency's ``search_key``: each of its names folded, one per line."""
-    return "\n".join(dict.fromkeys(name_key(name) for name in names))
-
-
-# --- field types ----------------------------------------------------------------------
-
-
-def _clean_text(value: str, *, multiline: bool = False) -> str:
-    if multiline:
-        value = value.replace("\r\n", "\n")  # a file saved on Windows
-    # Checked before NFC: normalising a string with an unpaired surrogate fails.
-    problem = unsafe_character(value, multiline=multiline)
-    if problem:
-        raise ValueError(problem)
-    value = unicodedata.normalize("NFC", value).strip()
-    if not value:
-        raise ValueError("must not be empty (write null when it is not known)")
-    if not any(unicodedata.category(char)[0] in "LNPS" for char in value):
-        raise ValueError("has no visible character (write null when it is not known)")
-    limit = MAX_NOTES if multiline else MAX_LINE
-    if len(value) > limit:
-        raise ValueError(f"is {len(value):,} characters long, over the limit of {limit:,}")
-    return value
-
-
-def _clean_notes(value: str) -> str:
-    return _clean_text(value, multiline=True)
-
-
-def _no_repeats(values: list[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in values:
-        key = name_key(value)
-        if key in seen:
-            same = "" if seen[key] == value else f" (as {seen[key]!r})"
-            raise ValueError(f"names {value!r} twice{same}; list each once")
-        seen[key] = value
-    return values
-
-
-def _to_slug(value: str) -> str:
-    if not SLUG_RE.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a valid id: use lower-case letters, digits and single hyphens"
-        )
-    return value
-
-
-def _to_country(value: str) -> str:
-    try:
-        return to_alpha2(value)
-    except UnknownCountry as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _plausible_date(day: dt.date) -> dt.date:
-    if not EARLIEST <= day <= LATEST:
-        raise ValueError(
-            f"date {day} is outside {EARLIEST.year}–{LATEST.year}; is the year a typo?"
-        )
-    return day
-
-
-def parse_date(value: Any) -> dt.date:
-    """A strict ISO ``YYYY-MM-DD`` date (or a ``date``); ValueError says what is wrong."""
-    if isinstance(value, dt.datetime):
-        raise ValueError(f"expected a date YYYY-MM-DD, got a date and time {value.isoformat()}")
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
-    text = value.strip()
-    if not ISO_DATE_RE.fullmatch(text):
-        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"impossible date {text}: {exc}") from None
-
-
-def _partial_date(value: Any) -> str:
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not PARTIAL_DATE_RE.fullmatch(text.strip()):
-        raise ValueError(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
-    text = text.strip()
-    year, month, day = (int(part) for part in (text + "-01-01").split("-")[:3])
-    try:
-        _plausible_date(dt.date(year, month, day))
-    except ValueError as exc:
-        raise ValueError(f"impossible date {text}: {exc}") from None
-    return text
-
-
-def _language(value: str) -> str:
-    if not LANGUAGE_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a language tag (BCP 47) such as en, ru, kk or uz-Latn")
-    return value
-
-
-def _category(value: str) -> str:
-    if value not in CATEGORIES:
-        raise ValueError(f"unknown category {value!r}; one of: {', '.join(CATEGORIES)}")
-    return value
-
-
-def _currency(value: str) -> str:
-    import pycountry
-
-    code = value.strip().upper()
-    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code such as USD, EUR or KZT")
-    return code
-
-
-def _url(value: str) -> str:
-    if not re.match(r"https?://[^\s/]+", value):
-        raise ValueError(f"expected a web address starting with https://, got {value!r}")
-    return value
-
-
-Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
-Notes = Annotated[str, Field(strict=True), AfterValidator(_clean_notes)]
-Slug = Annotated[str, Field(strict=True, max_length=120), AfterValidator(_to_slug)]
-# No country's name is near 100 characters; the bound keeps fuzzy suggestions cheap.
-Country = Annotated[str, Field(strict=True, max_length=100), AfterValidator(_to_country)]
-IsoDate = Annotated[dt.date, BeforeValidator(parse_date), AfterValidator(_plausible_date)]
-Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
-Money = Annotated[float, Field(ge=0, le=MAX_VALUE, allow_inf_nan=False)]
-TextList = Annotated[list[Text], Field(default_factory=list), AfterValidator(_no_repeats)]
-SlugList = Annotated[list[Slug], Field(default_factory=list), AfterValidator(_no_repeats)]
-PartialDate = Annotated[str, BeforeValidator(_partial_date)]
-Language = Annotated[str, Field(strict=True, max_length=35), AfterValidator(_language)]
-Category = Annotated[str, Field(strict=True), AfterValidator(_category)]
-Currency = Annotated[str, Field(strict=True), AfterValidator(_currency)]
-Url = Annotated[str, Field(strict=True), AfterValidator(_clean_text), AfterValidator(_url)]
-# Version 1's free-text source: read, turned into a source entity, never written back.
-LegacySource = Annotated[Text | None, Field(exclude=True)]
-
-
-def _strict_money(value: Any) -> Any:
-    # pydantic's lax float accepts "12.5" and true; a money amount must be a number.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"must be a number, got {value!r}")
-    return value
-
+# What other modules take from here, though fields.py defines it (`X as X`: re-exported).
+from .fields import SLUG_RE as SLUG_RE  # noqa: PLC0414
+from .fields import (
+    Amount,
+    Category,
+    Count,
+    Country,
+    Currency,
+    Disaggregation,
+    IsoDate,
+    Language,
+    LegacySource,
+    Notes,
+    PartialDate,
+    QuarterValues,
+    Slug,
+    SlugList,
+    StrictMoney,
+    Text,
+    TextList,
+    Url,
+    YearTargets,
+)
+from .fields import name_key as name_key  # noqa: PLC0414
+from .fields import names_key as names_key  # noqa: PLC0414
+from .fields import parse_date as parse_date  # noqa: PLC0414
+from .fields import search_key as search_key  # noqa: PLC0414
 
 # --- input models -----------------------------------------------------------------------
 
@@ -234,11 +96,6 @@ class InputModel(_PydanticBase):
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, frozen=False, defer_build=True
     )
-
-
-StrictMoney = Annotated[
-    Money | None, BeforeValidator(lambda v: v if v is None else _strict_money(v))
-]
 
 
 class ItemIn(InputModel):
@@ -296,15 +153,151 @@ class OfficialIn(InputModel):
     title: Text | None = None
 
 
+def _end_not_before_start(end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    start = info.data.get("start")
+    if start is not None and end is not None and end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    return end
+
+
+class Measure(str, Enum):
+    """What an indicator counts from the records, as ``summary`` and ``report`` count it."""
+
+    TRAININGS = "trainings"
+    TRAINING_DAYS = "training_days"
+    PARTICIPANTS = "participants"
+    FEMALE = "female"
+    MALE = "male"
+    PERSON_DAYS = "person_days"
+    AGENCIES_TRAINED = "agencies_trained"
+    DELIVERIES = "deliveries"
+    RECIPIENTS = "recipients"
+    ITEMS = "items"
+    COUNTRIES = "countries"
+
+
+# The measures that may be split by sex (disaggregate: [sex]).
+BY_SEX = (Measure.PARTICIPANTS, Measure.PERSON_DAYS)
+
+
+def _known_measure(value: Any) -> Any:
+    if isinstance(value, str) and value not in Measure._value2member_map_:
+        raise ValueError(
+            f"unknown measure {value!r}; one of: {', '.join(m.value for m in Measure)}"
+        )
+    return value
+
+
+class IndicatorIn(InputModel):
+    """An indicator of a project's results framework (PMF): counted from the records
+    (``measure``), or given per quarter (``reported``), never both."""
+
+    id: Slug
+    title: Text
+    unit: Text | None = None
+    baseline: Amount | None = None
+    target: Amount | None = None  # over the life of the project
+    targets: YearTargets  # per year: "2026", "FY2025-26"
+    measure: Annotated[Measure | None, BeforeValidator(_known_measure)] = None
+    category: Annotated[Category | None, Field(validate_default=True)] = None
+    disaggregate: Disaggregation
+    reported: QuarterValues = None  # per quarter: "2025-Q1"
+
+    @field_validator("category")
+    @classmethod
+    def _category_of_items(cls, category: str | None, info: ValidationInfo) -> str | None:
+        if "measure" not in info.data:  # the measure is wrong itself
+            return category
+        if info.data["measure"] is Measure.ITEMS:
+            if category is None:
+                raise ValueError(
+                    "measure items counts the items of one category: add category (one of: "
+                    f"{', '.join(CATEGORIES)})"
+                )
+        elif category is not None:
+            raise ValueError("a category goes with measure: items only")
+        return category
+
+    @field_validator("disaggregate")
+    @classmethod
+    def _split_a_measure(cls, parts: list[str], info: ValidationInfo) -> list[str]:
+        measure = info.data.get("measure")
+        if not parts or "measure" not in info.data:
+            return parts
+        if measure is None:
+            raise ValueError(
+                "only an indicator with a measure is disaggregated; a reported one is not"
+            )
+        if "sex" in parts and measure not in BY_SEX:
+            raise ValueError(
+                f"sex splits measure {' or '.join(m.value for m in BY_SEX)} only, not "
+                f"{measure.value}"
+            )
+        return parts
+
+    @model_validator(mode="after")
+    def _measure_or_reported(self) -> IndicatorIn:
+        if self.measure is not None and self.reported is not None:
+            raise ValueError("give either measure or reported, not both")
+        if self.measure is None and self.reported is None:
+            raise ValueError(
+                "give either measure or reported: measure for what the records count "
+                f"({', '.join(m.value for m in Measure)}), reported for values per quarter"
+            )
+        return self
+
+
+def _indicator_ids_once(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The indicators, each id once: a second use is reported at its own id, together with
+    what else is wrong in them (a file's problems are listed at once)."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+    repeated: list[InitErrorDetails] = []
+    first: dict[str, int] = {}
+    for index, data in enumerate(value if isinstance(value, list) else ()):
+        given = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(given, str):
+            continue  # the indicator's own validation says what is wrong
+        if given not in first:
+            first[given] = index
+            continue
+        message = (
+            f"indicator id {given!r} is used twice (first at indicators[{first[given]}]); "
+            "an id names one indicator of the project"
+        )
+        error = PydanticCustomError("value_error", "{error}", {"error": message})
+        repeated.append(InitErrorDetails(type=error, loc=(index, "id"), input=given))
+    try:
+        indicators = handler(value)
+    except ValidationError as exc:
+        if not repeated:
+            raise
+        errors = [
+            InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+            for e in exc.errors()
+        ]
+        raise ValidationError.from_exception_data(exc.title, errors + repeated) from None
+    if repeated:
+        raise ValidationError.from_exception_data("indicators", repeated)
+    return indicators
+
+
 class ProjectIn(InputModel):
     id: Slug
     title: Text
+    start: IsoDate | None = None  # the project's declared period
+    end: IsoDate | None = None
     implementers: TextList
     donors: TextList
     frameworks: TextList
+    indicators: Annotated[
+        list[IndicatorIn], Field(default_factory=list), WrapValidator(_indicator_ids_once)
+    ]
     sources: SlugList
     source: LegacySource = None
     notes: Notes | None = None
+
+    _end_after_start = field_validator("end")(_end_not_before_start)
 
 
 class TrainingIn(InputModel):
@@ -327,13 +320,7 @@ class TrainingIn(InputModel):
     source: LegacySource = None
     notes: Notes | None = None
 
-    @field_validator("end")
-    @classmethod
-    def _end_not_before_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
-        start = info.data.get("start")
-        if start is not None and end < start:
-            raise ValueError(f"end {end} is before start {start}")
-        return end
+    _end_after_start = field_validator("end")(_end_not_before_start)
 
     @field_validator("female")
     @classmethod
@@ -386,7 +373,20 @@ def trusted_agency(data: dict[str, Any]) -> AgencyIn:
 
 def trusted_project(data: dict[str, Any]) -> ProjectIn:
     """A project read back from the store (not validated again: see the module's doc)."""
-    return ProjectIn.model_construct(**data)
+    indicators = indicators_of(data.pop("indicators", None))
+    return ProjectIn.model_construct(**data, indicators=indicators)
+
+
+def indicators_of(stored: Iterable[Mapping[str, Any]] | None) -> list[IndicatorIn]:
+    """The indicators of a project row (its JSON column ``indicators``, as the store
+    returns it) as input models, not validated again: ``measure`` a ``Measure``."""
+    indicators = []
+    for data in stored or ():
+        values = dict(data)
+        if values.get("measure") in Measure._value2member_map_:
+            values["measure"] = Measure(values["measure"])
+        indicators.append(IndicatorIn.model_construct(**values))
+    return indicators
 
 
 def trusted_training(data: dict[str, Any]) -> TrainingIn:
@@ -465,12 +465,17 @@ class Agency(Stamped, table=True):
 
 class Project(Stamped, table=True):
     __tablename__ = "project"
+    __table_args__ = (CheckConstraint('"end" >= start', name="ck_project_end_after_start"),)
 
     id: str = TableField(primary_key=True)
     title: str
+    start: dt.date | None = TableField(default=None, sa_type=Date)
+    end: dt.date | None = TableField(default=None, sa_type=Date)
     implementers: list[str] = _json_list()
     donors: list[str] = _json_list()
     frameworks: list[str] = _json_list()
+    # Each indicator as the record format writes it (IndicatorIn, JSON values): indicators_of.
+    indicators: list[dict[str, Any]] = _json_list()
     sources: list[str] = _json_list()
     notes: str | None = None
 

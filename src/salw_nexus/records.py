@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .batches import Progress
 from .errors import RecordError
 from .formatting import shortened, shown
-from .kinds import CITING, DATED, KINDS, PLURALS, PROJECTS, SOURCES, Kind, by_plural
+from .kinds import CITING, DATED, KINDS, PLURALS, PROJECTS, SOURCES, Kind, by_plural, field_names_at
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -198,9 +198,9 @@ class _YamlWalker:
         if not isinstance(event, self.yaml.ScalarEvent):
             raise self.fail(line, "a key must be plain text")
         value = self.scalar(event)
-        if not isinstance(value, str):
+        if type(value) not in (str, int, AmbiguousNumber):  # an int: a year, `2026: 50`
             raise self.fail(line, f"a key must be text, got {shown(value)}")
-        return value
+        return str(value)
 
     def records(self) -> Iterator[RawRecord | tuple[str, Any, int]]:
         """Yields ``(key, value, line)`` for top-level scalars and a RawRecord per record."""
@@ -437,10 +437,9 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        allowed = list(model.model_fields)
-        close = difflib.get_close_matches(name, allowed, n=1)
+    if kind == "extra_forbidden":  # named among the fields of the (inner) model holding it
+        allowed = field_names_at(model, error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
         return f"unknown field; {hint}"
     if kind == "too_short":
@@ -465,8 +464,8 @@ def _field_name(loc: Sequence[str | int]) -> str:
     for part in loc:
         if isinstance(part, int):
             name += f"[{part}]"
-        else:  # an unknown key may be of any length: an error line names it, shortened
-            name += ("." if name else "") + shortened(part, 40)
+        elif part != "[key]":  # "[key]": an error in the key named just before it
+            name += ("." if name else "") + shortened(part, 40)  # a key of any length, shortened
     return name
 
 

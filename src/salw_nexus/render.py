@@ -9,20 +9,24 @@ the renderer ``RENDERERS`` names for its type and that format (``output()``):
 - ``json``: an array of objects with snake_case keys (one object for ``show``);
 - ``csv``: a header row, then one row per record; lists joined with ``; ``
   (both ``tabular.py``);
+- ``xlsx``: a workbook of one sheet, the columns and values of ``json`` (``workbook.py``),
+  as bytes, to a file only (``-o``): never binary on a terminal;
 - the donor report: ``markdown`` or ``html`` (``document.py``).
 
-Totals and subtotals appear in ``table`` and ``markdown`` only: JSON and CSV carry records.
+Totals and subtotals appear in ``table`` and ``markdown`` only: JSON, CSV and XLSX carry
+records.
 Messages for the person at the terminal go to stderr; output for people never writes a
 control character that came from data (``text.for_people``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -31,6 +35,7 @@ from rich.text import Text
 
 from . import settings
 from .batches import Progress
+from .errors import UsageError, option
 from .grids import COMFORTABLE, MAX_WORD, Grid, changes_grid, merge_grid, preview_grid
 from .text import for_people
 
@@ -214,7 +219,10 @@ def _fitted_table(grid: Grid, console: Console) -> Table:
 
 
 def print_grid(grid: Grid) -> None:
-    console = stdout()
+    draw_grid(grid, stdout())
+
+
+def draw_grid(grid: Grid, console: Console) -> None:
     console.print(_fitted_table(grid.shown_in(console.encoding), console))
 
 
@@ -311,15 +319,28 @@ def chart(summary: Summary) -> None:
 
 # --- the one place a format is chosen ---------------------------------------------------
 
-# A renderer gives the report's text, piece by piece; one that draws on the terminal
-# itself (a Rich table) gives None.
-Renderer = Callable[[Any], Iterable[str] | None]
+# A renderer gives the report's text piece by piece, or a binary file's bytes (a workbook:
+# a format in BINARY); one for the terminal gives a Drawing, which output() draws on the
+# terminal, or as plain text (no colours) into a file.
+Drawing = Callable[[Console], None]
+Renderer = Callable[[Any], Iterable[str] | Iterable[bytes] | Drawing]
+BINARY = frozenset({"xlsx"})  # formats written to a file only, never to a terminal
 
 
-def _table(report: Any) -> None:
+def needs_file(fmt: str, output: object | None) -> None:
+    """A format in BINARY (a workbook) is written to a file only: without one (``output``
+    None), a usage error naming the option, before anything is read or written."""
+    if fmt in BINARY and output is None:
+        raise UsageError(
+            f"{fmt} is a workbook: give {option('output')} FILE",
+            hint="A workbook is binary: it is written to a file, never to the terminal.",
+        )
+
+
+def _table(report: Any) -> Drawing:
     from .grids import grid_of
 
-    print_grid(grid_of(report))
+    return partial(draw_grid, grid_of(report))
 
 
 def _markdown(report: Any) -> Iterable[str]:
@@ -340,6 +361,30 @@ def _csv(report: Any) -> Iterable[str]:
     return csv_pieces(as_records(report))
 
 
+def _xlsx(report: Any, *, sheet: str) -> Iterable[bytes]:
+    """A workbook of one sheet named ``sheet``: the report's records (as ``_json``)."""
+    from .tabular import as_records
+    from .workbook import records_sheet, workbook_bytes
+
+    return [workbook_bytes([records_sheet(as_records(report), sheet)])]
+
+
+def _donor_json(report: Any) -> Iterable[str]:
+    from .formatting import indented_json
+    from .report_data import report_data
+    from .tabular import json_default
+
+    return [indented_json(report_data(report), "", default=json_default) + "\n"]
+
+
+def _donor_xlsx(report: Any) -> Iterable[bytes]:
+    from .report_workbook import report_sheets
+    from .workbook import workbook_bytes
+
+    created = dt.datetime.combine(report.generated, dt.time(), tzinfo=dt.timezone.utc)
+    return [workbook_bytes(report_sheets(report), created=created)]
+
+
 def _donor(report: Any, *, html: bool) -> Iterable[str]:
     from .document import donor_document
 
@@ -352,34 +397,67 @@ def renderers() -> dict[tuple[type, str], Renderer]:
     type here; a report is a line per format."""
     from .agencies import AgencyList, AgencyRow, SourceList, SourceRow
     from .donor import DonorReport
+    from .indicators import IndicatorReport
+    from .kinds import AGENCIES, SOURCES, TRAININGS
     from .reports import HandoverReport, HandoverRow, ProjectView, TrainingList, TrainingRow
     from .summary import Summary
 
     registry: dict[tuple[type, str], Renderer] = {}
     for report in (TrainingList, HandoverReport, Summary, TrainingRow, HandoverRow, ProjectView,
+                   IndicatorReport,
                    AgencyList, SourceList, AgencyRow, SourceRow):  # fmt: skip
         registry[report, "table"] = _table
         registry[report, "markdown"] = _markdown
         registry[report, "json"] = _json
         registry[report, "csv"] = _csv
+    sheets = {TrainingList: TRAININGS.plural, HandoverReport: "handovers", Summary: "summary",
+              IndicatorReport: "indicators",
+              AgencyList: AGENCIES.plural, SourceList: SOURCES.plural}  # fmt: skip
+    for listing, sheet in sheets.items():
+        registry[listing, "xlsx"] = partial(_xlsx, sheet=sheet)
     registry[DonorReport, "markdown"] = partial(_donor, html=False)
     registry[DonorReport, "html"] = partial(_donor, html=True)
+    registry[DonorReport, "json"] = _donor_json
+    registry[DonorReport, "xlsx"] = _donor_xlsx
     return registry
+
+
+# A table written to a file has no terminal to fit: its columns get their natural widths.
+FILE_WIDTH = 10_000
+
+
+def _drawn_as_text(drawing: Drawing) -> str:
+    """What ``drawing`` draws, as plain text (no colours), for a file."""
+    import io
+
+    buffer = io.StringIO()
+    drawing(Console(
+        file=buffer, width=FILE_WIDTH, color_system=None, force_terminal=False,
+        highlight=False, emoji=False, legacy_windows=False,
+    ))  # fmt: skip
+    return buffer.getvalue()
 
 
 def output(report: Any, fmt: str, *, to: Target | None = None) -> None:
     """Write ``report`` in ``fmt`` to stdout, or to the file ``to`` (checked beforehand
-    with ``files.target``; written whole or not at all).
+    with ``files.target``; written whole or not at all). A format in ``BINARY`` (a
+    workbook) needs a file: without one it is a usage error, never bytes on a terminal.
 
     JSON and CSV are written a record at a time as the report is read from the store, so
-    a listing of any length runs in constant memory; a grid (for people) is gathered first.
+    a listing of any length runs in constant memory; a grid (for people) and a workbook
+    are gathered first.
     """
-    pieces = renderers()[type(report), fmt](report)
-    if pieces is None:
-        return
+    needs_file(fmt, to)
+    rendered = renderers()[type(report), fmt](report)
+    if callable(rendered):  # a drawing, for the terminal
+        if to is None:
+            rendered(stdout())
+            return
+        rendered = [_drawn_as_text(rendered)]
     if to is None:
-        sys.stdout.writelines(pieces)
+        # Text: a BINARY format never comes here.
+        sys.stdout.writelines(cast("Iterable[str]", rendered))
     else:
         from .files import write_files
 
-        write_files({to: pieces})
+        write_files({to: rendered})

@@ -233,7 +233,7 @@ class CountryHandovers:
 
     def by_category(self) -> list[CategoryTotal]:
         """What was handed over, per category (never added across categories)."""
-        return by_category(i for h in self.handovers for i in h.items)
+        return by_category(self.handovers)
 
 
 def by_country(handovers: Iterable[HandoverRow]) -> list[CountryHandovers]:
@@ -507,9 +507,12 @@ def _handovers(
 class ProjectView:
     id: str
     title: str
+    start: dt.date | None
+    end: dt.date | None
     implementers: list[str]
     donors: list[str]
     frameworks: list[str]
+    indicators: list[dict[str, Any]]  # as stored: models.indicators_of reads them
     sources: list[str]
     notes: str | None
     trainings: int

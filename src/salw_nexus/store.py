@@ -280,8 +280,13 @@ def _reuse_stored_sources(session: Session, records: RecordSet) -> None:
                 parsed.record.__dict__[SOURCES_FIELD] = list(dict.fromkeys(renamed))
 
 
-def _plain_row(record: SourceIn | ProjectIn) -> dict[str, Any]:
+def _plain_row(record: SourceIn) -> dict[str, Any]:
     return record.model_dump()
+
+
+def _project_row(record: ProjectIn) -> dict[str, Any]:
+    # Indicators as JSON values (a measure as its name), as indicators_of reads them back.
+    return {**record.model_dump(), **record.model_dump(mode="json", include={"indicators"})}
 
 
 def _agency_row(record: AgencyIn) -> dict[str, Any]:
@@ -424,7 +429,7 @@ def _load_deliveries(
 _LOADERS: dict[Kind, Callable[..., None]] = {
     SOURCES: _loader(SOURCES, _plain_row),
     AGENCIES: _loader(AGENCIES, _agency_row),
-    PROJECTS: _loader(PROJECTS, _plain_row),
+    PROJECTS: _loader(PROJECTS, _project_row),
     TRAININGS: _load_trainings,
     DELIVERIES: _load_deliveries,
 }

@@ -57,7 +57,7 @@ def record_dict(data: Any) -> dict[str, Any]:
     return dict(zip(records.names, records.values(data), strict=True))
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -69,7 +69,7 @@ def json_pieces(records: Records) -> Iterator[str]:
 
     def dump(row: Any, margin: str) -> str:
         record = dict(zip(records.names, values(row), strict=True))
-        return indented_json(record, margin, default=_json_default)
+        return indented_json(record, margin, default=json_default)
 
     if records.single:
         yield from (dump(row, "") + "\n" for row in records.rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -48,26 +48,30 @@ from .options import (
     IdOption,
     ItemOption,
     LimitOption,
+    ListingFormat,
+    ListingFormatOption,
     NoInputOption,
     NotesOption,
     OfficialOption,
     OffsetOption,
     OrganiserOption,
     OutputFormat,
+    OutputOption,
     ProjectOption,
     PurposeOption,
     QuarterOption,
     RecipientOption,
     RecordCountryOption,
     RecordProjectOption,
-    ReportFormat,
     SourceOption,
     StartOption,
     TitleOption,
     ToOption,
     TopicOption,
     UnitOption,
+    output_target,
 )  # fmt: skip
+from .report_commands import indicators, report
 from .store_commands import db_app
 
 # The subcommands: defined on a Typer of their own, which the group builds from lazily.
@@ -205,12 +209,14 @@ def _listing(kind: Kind, summary: str) -> Callable[..., None]:
         quarter: QuarterOption = None,
         agency: AgencyOption = None,
         project: ProjectOption = None,
-        fmt: FormatOption = OutputFormat.table,
+        fmt: ListingFormatOption = ListingFormat.table,
+        output: OutputOption = None,
         limit: LimitOption = None,
         offset: OffsetOption = 0,
     ) -> None:
         from salw_nexus import render, reports
 
+        chosen = output_target(ctx, fmt, output)
         services: dict[Kind, Callable[..., reports.TrainingList | reports.HandoverReport]] = {
             TRAININGS: reports.list_trainings,
             DELIVERIES: reports.list_handovers,
@@ -222,7 +228,9 @@ def _listing(kind: Kind, summary: str) -> Callable[..., None]:
             reading(ctx) as session,
             closing(services[kind](session, filters=filters, page=page)) as listed,
         ):
-            render.output(listed, fmt.value)  # in the session: rows are read as they are written
+            # In the session: rows are read as they are written.
+            render.output(listed, fmt.value, to=chosen)
+        render.wrote([output] if chosen is not None else [])
 
     listing.__doc__ = summary
     return listing
@@ -260,12 +268,14 @@ def summary(
     date_to: ToOption = None,
     agency: AgencyOption = None,
     project: ProjectOption = None,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: ListingFormatOption = ListingFormat.table,
+    output: OutputOption = None,
 ) -> None:
     """Quarterly summary: trainings, participants, person-days, deliveries, countries."""
     from salw_nexus import render, reports
     from salw_nexus.summary import quarterly_summary
 
+    chosen = output_target(ctx, fmt, output)
     filters = reports.make_filters(
         country=country, start=date_from, end=date_to, quarter=quarter, year=year,
         fiscal_start=fiscal_year_start, agency=agency, project=project,
@@ -274,44 +284,14 @@ def summary(
         data = quarterly_summary(
             session, filters=filters, fiscal_start=fiscal_year_start, empty=empty
         )
-    render.output(data, fmt.value)
+    render.output(data, fmt.value, to=chosen)
+    render.wrote([output] if chosen is not None else [])
     if chart:
         render.chart(data)
 
 
-@commands.command()
-def report(
-    ctx: typer.Context,
-    quarter: Annotated[
-        Any,  # a Quarter, or None: the last complete one (as QuarterOption)
-        typer.Option(
-            "--quarter",
-            "-q",
-            help="The quarter: 2025-Q1. Default: the last complete quarter.",
-            parser=QuarterOption.__metadata__[0].parser,
-            metavar="<str>",
-        ),
-    ] = None,
-    fiscal_year_start: FiscalStartOption = 1,
-    project: ProjectOption = None,
-    fmt: Annotated[
-        ReportFormat,
-        typer.Option("--format", "-f", help="markdown (renders on GitHub) or html (one file)."),
-    ] = ReportFormat.markdown,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")
-    ] = None,
-) -> None:
-    """The quarterly donor report: key figures, the quarter's activities, sources."""
-    from salw_nexus import donor, files, render
-
-    chosen = files.target(output, protected=store_files(ctx)) if output is not None else None
-    with reading(ctx) as session:
-        data = donor.donor_report(
-            session, quarter=quarter, fiscal_start=fiscal_year_start, project=project
-        )
-    render.output(data, fmt.value, to=chosen)
-    render.wrote([output] if output is not None else [])
+commands.command()(report)
+commands.command()(indicators)
 
 
 @commands.command()

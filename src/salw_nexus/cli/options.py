@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -18,6 +19,7 @@ from salw_nexus.errors import UsageError
 from salw_nexus.text import from_argv
 
 if TYPE_CHECKING:
+    from salw_nexus.files import Target
     from salw_nexus.periods import Quarter
 
 T = TypeVar("T")
@@ -93,6 +95,16 @@ class OutputFormat(str, Enum):
     markdown = "markdown"
 
 
+class ListingFormat(str, Enum):
+    """The listings' and summary's formats: OutputFormat's, and a workbook (to a file)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+    xlsx = "xlsx"
+
+
 class ExportFormat(str, Enum):
     yaml = "yaml"
     json = "json"
@@ -102,6 +114,8 @@ class ExportFormat(str, Enum):
 class ReportFormat(str, Enum):
     markdown = "markdown"
     html = "html"
+    json = "json"
+    xlsx = "xlsx"
 
 
 # --- filters (the listings, summary and report) -----------------------------------------
@@ -112,6 +126,39 @@ FormatOption = Annotated[
         "--format", "-f", help="table for people; csv, json, markdown for programs and documents."
     ),
 ]
+ListingFormatOption = Annotated[
+    ListingFormat,
+    typer.Option(
+        "--format", "-f",
+        help="table for people; csv, json, markdown for programs and documents; xlsx, a "
+        "workbook for spreadsheets (needs --output).",
+    ),
+]  # fmt: skip
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="File to write, whole or not at all (never over the store). Default: stdout.",
+    ),
+]  # fmt: skip
+
+
+def output_target(ctx: typer.Context, fmt: Enum, output: Path | None) -> Target | None:
+    """Where a command's output in format ``fmt`` goes: the file of ``--output``, checked
+    before anything is read (``files.target``: never the store, a directory or a SQLite
+    database), or stdout (None). A workbook is binary: without ``--output`` it is a usage
+    error."""
+    from salw_nexus import files, render
+
+    from .boundary import store_files
+
+    render.needs_file(str(fmt.value), output)
+    if output is None:
+        return None
+    binary = str(fmt.value) in render.BINARY
+    return files.target(output, protected=store_files(ctx), binary=binary)
+
+
 CountryOption = Annotated[
     str | None,
     typer.Option(

@@ -1,0 +1,222 @@
+"""The results framework (``nexus indicators``, the report's "Results"): each indicator of
+a project against its baseline and target, in the quarter, the year to date and the life
+of the project.
+
+Decisions (also in the README):
+- A ``measure`` is counted from the records exactly as ``summary`` and ``report`` count it
+  (``figures.py``): a lower bound stays a lower bound (``≥``), and a figure the records do
+  not state is not reported (``—``), never 0.
+- A ``reported`` indicator takes the values an officer enters per quarter. Over the year
+  to date and the life of the project its values are added, except for a ``percent``
+  unit, where the latest value reported by then stands (a share is not a sum).
+- ``% of target`` is the life-of-project value over the life-of-project target; the
+  year's target (``targets``, by year label: ``2025`` or ``FY2025-26``) is shown beside it.
+- ``disaggregate: [sex]`` splits participants (or person-days) into female, male and not
+  reported by sex; ``[country]`` gives one line per country the records reach.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .countries import name_of
+from .figures import Count, Figures, added_up
+from .kinds import DELIVERIES, TRAININGS
+from .periods import Quarter
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .donor import Period
+
+Number = int | float
+SPAN_NAMES = ("quarter", "year_to_date", "life_of_project")
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One line of the results table: an indicator, or one part of it (``part``)."""
+
+    indicator_id: str
+    title: str
+    part: str  # "" for the indicator itself; "female", "Kazakhstan (KZ)" for a part of it
+    unit: str | None
+    baseline: Number | None
+    target: Number | None  # life of project
+    year_target: Number | None  # the report year's, where one is given
+    quarter: Number | None
+    quarter_approximate: bool
+    year_to_date: Number | None
+    year_to_date_approximate: bool
+    life_of_project: Number | None
+    life_of_project_approximate: bool
+    percent_of_target: float | None
+    percent_of_target_approximate: bool
+    basis: str  # "records" (a measure), or "reported"
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    """``nexus indicators``: the project's results framework for one quarter."""
+
+    project_id: str
+    quarter: str
+    period: str  # the quarter's label in the chosen fiscal year
+    year: str  # the year to date's label
+    rows: list[IndicatorRow]
+    row_type: ClassVar[type] = IndicatorRow
+    left_out: ClassVar[tuple[str, ...]] = ()
+
+
+def _measured(figures: Figures, measure: str, category: str | None) -> Count:
+    """What ``measure`` counts in ``figures``: the one mapping of measure names to figures."""
+    t = figures.tally
+    if measure == "items":
+        total = figures.category(category or "")
+        if total.handovers and not total.quantity_known:
+            return Count(None)
+        return Count(total.quantity, total.quantity_lower_bound)
+    counts: dict[str, Count] = {
+        TRAININGS.plural: Count(t.trainings),
+        "training_days": Count(t.training_days),
+        "participants": t.participants_count,
+        "female": t.female_count,
+        "male": t.male_count,
+        "person_days": t.person_days_count,
+        "agencies_trained": Count(figures.agencies_trained),
+        DELIVERIES.plural: Count(figures.deliveries),
+        "recipients": Count(figures.recipients),
+        "countries": Count(len(figures.countries)),
+    }
+    return counts[measure]
+
+
+def _by_sex(figures: Figures, measure: str) -> list[tuple[str, Count]]:
+    t = figures.tally
+    if measure == "person_days":
+        female, male, everyone = t.female_days_count, t.male_days_count, t.person_days_count
+        rest = everyone.value or 0
+        rest -= (female.value or 0) + (male.value or 0)
+        return [("female", female), ("male", male),
+                ("not reported by sex", Count(rest, t.lower_bound))]  # fmt: skip
+    return [("female", t.female_count), ("male", t.male_count),
+            ("not reported by sex", t.not_reported_count)]  # fmt: skip
+
+
+def _percent(value: Number | None, target: Number | None) -> float | None:
+    if value is None or not target:
+        return None
+    return round(100 * value / target, 1)
+
+
+# A span's value of an indicator, and whether it is a lower bound.
+Figure = tuple[Number | None, bool]
+
+
+def _figure(count: Count) -> Figure:
+    return count.value, count.lower_bound
+
+
+def _row(
+    indicator: Mapping[str, Any], part: str, spans: Sequence[Figure], year_label: str, basis: str
+) -> IndicatorRow:
+    (quarter, quarter_bound), (year, year_bound), (life, life_bound) = spans
+    whole = not part
+    target = indicator.get("target") if whole else None
+    targets = indicator.get("targets") or {}
+    return IndicatorRow(
+        indicator_id=str(indicator["id"]),
+        title=str(indicator["title"]),
+        part=part,
+        unit=indicator.get("unit"),
+        baseline=indicator.get("baseline") if whole else None,
+        target=target,
+        year_target=targets.get(year_label) if whole else None,
+        quarter=quarter,
+        quarter_approximate=quarter_bound,
+        year_to_date=year,
+        year_to_date_approximate=year_bound,
+        life_of_project=life,
+        life_of_project_approximate=life_bound,
+        percent_of_target=_percent(life, target),
+        percent_of_target_approximate=life_bound and target is not None,
+        basis=basis,
+    )
+
+
+def _reported(indicator: Mapping[str, Any], period: Period) -> list[Figure]:
+    """A reported indicator's three spans: its quarter's value, then the year's and the
+    project's (added, or the latest for a percentage)."""
+    values = {Quarter.parse(str(label)): value for label, value in
+              (indicator.get("reported") or {}).items()}  # fmt: skip
+    chosen = period.quarter
+    latest_wins = str(indicator.get("unit") or "").strip().casefold() in {"percent", "%"}
+
+    def over(first: dt.date) -> Figure:
+        found = sorted((q.index, v) for q, v in values.items() if first <= q.start <= chosen.start)
+        if not found:
+            return None, False
+        return (found[-1][1] if latest_wins else sum(v for _, v in found)), False
+
+    return [(values.get(chosen), False), over(period.year_start), over(dt.date.min)]
+
+
+def indicator_rows(
+    *, project: Mapping[str, Any], period: Period, parts: Sequence[Mapping[Any, Figures]]
+) -> list[IndicatorRow]:
+    """The results table of ``project``: its indicators over the spans of ``period``, from
+    the figures of each span by country (``donor.span_parts``)."""
+    year_label = period.spans()[1][1]
+    totals = [added_up(list(p.values())) for p in parts]
+    rows: list[IndicatorRow] = []
+    for indicator in project.get("indicators") or []:
+        measure = indicator.get("measure")
+        if measure is None:
+            rows.append(_row(indicator, "", _reported(indicator, period), year_label, "reported"))
+            continue
+        category = indicator.get("category")
+        counts = [_figure(_measured(total, measure, category)) for total in totals]
+        rows.append(_row(indicator, "", counts, year_label, "records"))
+        wanted = indicator.get("disaggregate") or []
+        if "sex" in wanted:
+            split = [_by_sex(total, measure) for total in totals]
+            for index, (name, _) in enumerate(split[0]):
+                spans = [_figure(by_span[index][1]) for by_span in split]
+                rows.append(_row(indicator, name, spans, year_label, "records"))
+        if "country" in wanted:
+            for code in sorted(parts[-1], key=lambda c: name_of(str(c))):
+                spans = [_figure(_measured(p.get(code, Figures()), measure, category))
+                         for p in parts]  # fmt: skip
+                label = f"{name_of(str(code))} ({code})"
+                rows.append(_row(indicator, label, spans, year_label, "records"))
+    return rows
+
+
+def indicator_report(
+    session: Session,
+    *,
+    quarter: Quarter | None = None,
+    fiscal_start: int = 1,
+    project: str | None = None,
+    today: dt.date | None = None,
+    allow_empty: bool = False,
+) -> IndicatorReport:
+    """``nexus indicators``: the results framework for ``quarter`` (as ``report`` has it)."""
+    from .donor import find_project, report_period, span_parts
+
+    today = today or dt.date.today()
+    stored = find_project(session, project)
+    period = report_period(session, project=stored, quarter=quarter, fiscal_start=fiscal_start,
+                           today=today, allow_empty=allow_empty)  # fmt: skip
+    parts = span_parts(session, project_id=str(stored["id"]), period=period)
+    spans = period.spans()
+    return IndicatorReport(
+        project_id=str(stored["id"]),
+        quarter=period.quarter.label(),
+        period=spans[0][1],
+        year=spans[1][1],
+        rows=indicator_rows(project=stored, period=period, parts=parts),
+    )
