@@ -282,3 +282,12 @@ def on_read_only_disk(
             capture_output=True, text=True, timeout=60, check=False,
         ))  # fmt: skip
     return results
+
+
+def json_of(run: Run, *args: str) -> Any:
+    """What a command prints with ``--format json``, parsed (it must succeed)."""
+    import json
+
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)

@@ -8,13 +8,11 @@ attended by two agencies; handovers with and without quantities, in two currenci
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .conftest import Run, write
+from .conftest import Run, json_of, write
 
 RECORDS = """\
 version: 2
@@ -77,14 +75,8 @@ def project(nexus: Run, tmp_path: Path) -> Run:
     return nexus
 
 
-def _json(run: Run, *args: str) -> Any:
-    result = run(*args, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def test_summary_counts_women_and_men_as_the_records_state_them(project: Run) -> None:
-    rows = _json(project, "summary")
+    rows = json_of(project, "summary")
     by_period = {row["period"]: row for row in rows}
     q4, q1 = by_period["2024-Q4"], by_period["2025-Q1"]
     # 2024-Q4: one training stating 8 women and 12 men of 20: every figure known.
@@ -123,21 +115,21 @@ def test_female_with_no_record_stating_it_is_never_zero(nexus: Run, tmp_path: Pa
     records = RECORDS.replace("participants: 20, female: 8, male: 12,", "participants: 20,")
     records = records.replace("approximate: true, female: 5,", "approximate: true,")
     assert nexus("load", str(write(tmp_path, "p1.yaml", records))).exit_code == 0
-    rows = _json(nexus, "summary")
+    rows = json_of(nexus, "summary")
     assert all(row["female"] is None and row["male"] is None for row in rows)
     report = nexus("report", *Q1).stdout
     assert "| – female | — | — | — |" in report
     assert "| – male | — | — | — |" in report
     assert "female 0" not in report
     assert "| – female | 0" not in report
-    data = _json(nexus, "report", *Q1)
+    data = json_of(nexus, "report", *Q1)
     female = data["spans"][2]["figures"]["female"]
     assert female == {"value": None, "lower_bound": False, "reported": False}
 
 
 def test_report_summary_and_indicators_agree(project: Run) -> None:
-    report = _json(project, "report", *Q1)
-    summary = _json(project, "summary", *Q1)
+    report = json_of(project, "report", *Q1)
+    summary = json_of(project, "summary", *Q1)
     assert len(summary) == 1
     quarter = report["spans"][0]["figures"]
     row = summary[0]
@@ -147,7 +139,7 @@ def test_report_summary_and_indicators_agree(project: Run) -> None:
     assert quarter["not_reported_by_sex"]["value"] == row["not_reported_by_sex"]
     assert quarter["trainings"] == row["trainings"]
     assert quarter["handovers"] == row["deliveries"]
-    indicators = {(r["indicator_id"], r["part"]): r for r in _json(project, "indicators", *Q1)}
+    indicators = {(r["indicator_id"], r["part"]): r for r in json_of(project, "indicators", *Q1)}
     trained = indicators["trained", ""]
     assert (trained["quarter"], trained["quarter_approximate"]) == (40, True)
     life = report["spans"][2]["figures"]
@@ -157,11 +149,11 @@ def test_report_summary_and_indicators_agree(project: Run) -> None:
     assert indicators["trained", "not reported by sex"]["life_of_project"] == 35
     # % of target over a lower bound is itself a lower bound: ≥60 of 200.
     assert (trained["percent_of_target"], trained["percent_of_target_approximate"]) == (30.0, True)
-    assert report["results"] == list(_json(project, "indicators", *Q1))
+    assert report["results"] == list(json_of(project, "indicators", *Q1))
 
 
 def test_indicators_by_country_and_reported_values(project: Run) -> None:
-    rows = {(r["indicator_id"], r["part"]): r for r in _json(project, "indicators", *Q1)}
+    rows = {(r["indicator_id"], r["part"]): r for r in json_of(project, "indicators", *Q1)}
     assert rows["trained", "Kazakhstan (KZ)"]["life_of_project"] == 30
     kyrgyzstan = rows["trained", "Kyrgyzstan (KG)"]
     assert (kyrgyzstan["life_of_project"], kyrgyzstan["life_of_project_approximate"]) == (30, True)
@@ -179,7 +171,7 @@ def test_indicators_by_country_and_reported_values(project: Run) -> None:
 
 
 def test_equipment_by_category_is_never_added_across_categories(project: Run) -> None:
-    data = _json(project, "report", *Q1)
+    data = json_of(project, "report", *Q1)
     equipment = {e["category"]: e for e in data["spans"][0]["figures"]["equipment"]}
     it = equipment["it-equipment"]
     assert (it["handovers"], it["recipients"], it["handovers_without_quantity"]) == (2, 2, 1)

@@ -6,7 +6,6 @@ the same figures, and so do `summary` and `indicators`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from html import unescape
 from pathlib import Path
@@ -16,7 +15,7 @@ import openpyxl
 import pytest
 import python_calamine
 
-from .conftest import Run
+from .conftest import Run, json_of
 
 EXAMPLE = Path(__file__).parent / "sources" / "example-project.yaml"
 Q1 = ["--quarter", "2025-Q1", "--fiscal-year-start", "4"]
@@ -28,12 +27,6 @@ def example(nexus: Run) -> Run:
     result = nexus("load", str(EXAMPLE))
     assert result.exit_code == 0, result.stderr
     return nexus
-
-
-def _json(run: Run, *args: str) -> Any:
-    result = run(*args, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def _shown(value: Any, lower_bound: bool) -> str:
@@ -49,14 +42,14 @@ def _count(figure: dict[str, Any]) -> str:
 
 
 def test_summary_and_report_agree_on_every_span(example: Run) -> None:
-    report = _json(example, "report", *Q1)
+    report = json_of(example, "report", *Q1)
     quarter, year, life = (span["figures"] for span in report["spans"])
     for figures, options in (
         (quarter, ["--quarter", "2025-Q1"]),
         (year, ["--year", "2024", "--fiscal-year-start", "4"]),
         (life, ["--to", "2025-03-31"]),
     ):
-        total = _json(example, "summary", "--project", "example-project", *options)
+        total = json_of(example, "summary", "--project", "example-project", *options)
         rows = total if isinstance(total, list) else [total]
         summed = {key: sum(row[key] for row in rows) for key in ("trainings", "deliveries")}
         assert (figures["trainings"], figures["handovers"]) == (
@@ -75,8 +68,8 @@ def test_summary_and_report_agree_on_every_span(example: Run) -> None:
 
 
 def test_indicators_are_the_reports_results(example: Run) -> None:
-    report = _json(example, "report", *Q1)
-    indicators = _json(example, "indicators", *Q1)
+    report = json_of(example, "report", *Q1)
+    indicators = json_of(example, "indicators", *Q1)
     assert report["results"] == indicators
     rows = {(r["indicator_id"], r["part"]): r for r in indicators}
     life = report["spans"][2]["figures"]
@@ -100,7 +93,7 @@ def test_indicators_are_the_reports_results(example: Run) -> None:
 
 
 def test_markdown_and_html_print_the_json_figures(example: Run) -> None:
-    report = _json(example, "report", *Q1)
+    report = json_of(example, "report", *Q1)
     markdown = example("report", *Q1).stdout
     html = unescape(re.sub(r"<[^>]+>", " ", example("report", *Q1, "--format", "html").stdout))
     html = " ".join(html.split())
@@ -118,7 +111,7 @@ def test_markdown_and_html_print_the_json_figures(example: Run) -> None:
 
 
 def test_the_indicators_formats_agree(example: Run, tmp_path: Path) -> None:
-    rows = _json(example, "indicators", *Q1)
+    rows = json_of(example, "indicators", *Q1)
     table = example("indicators", *Q1).stdout
     markdown = example("indicators", *Q1, "--format", "markdown").stdout
     csv = example("indicators", *Q1, "--format", "csv").stdout.splitlines()
@@ -169,7 +162,7 @@ def test_the_workbook_reads_back_with_the_json_figures(example: Run, tmp_path: P
     path = tmp_path / "q1.xlsx"
     result = example("report", *Q1, "-f", "xlsx", "-o", str(path))
     assert result.exit_code == 0, result.stderr
-    report = _json(example, "report", *Q1)
+    report = json_of(example, "report", *Q1)
     sheets = _workbook_by_both(path)
     assert list(sheets) == ["Key figures", "Results", "By country", "By agency", "Trainings",
                             "Handovers", "Equipment", "Sources"]  # fmt: skip
