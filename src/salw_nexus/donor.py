@@ -38,7 +38,7 @@ from .agencies import citation
 from .bounds import EARLIEST
 from .countries import name_of
 from .errors import NotFoundError, UsageError, option
-from .figures import BY_AGENCY, BY_COUNTRY, Figures, added_up, figures
+from .figures import BY_AGENCY, BY_COUNTRY, Figures, figures
 from .kinds import PROJECT_FIELD, SOURCES
 from .periods import Quarter, check_fiscal_start, year_label, year_range
 from .reports import (
@@ -255,6 +255,34 @@ def span_parts(session: Session, *, project_id: str, period: Period) -> list[dic
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Reporting:
+    """What the report and the results framework start from: the project, the quarter
+    and its spans, and the figures of each span by country (``span_parts``)."""
+
+    project: dict[str, Any]
+    period: Period
+    parts: list[dict[Any, Figures]]
+
+
+def reporting(
+    session: Session,
+    *,
+    quarter: Quarter | None,
+    fiscal_start: int,
+    project: str | None,
+    today: dt.date | None,
+    allow_empty: bool,
+) -> Reporting:
+    """The project ``project`` (or the only one) seen in ``quarter`` (default: the last
+    complete one before ``today``)."""
+    stored = find_project(session, project)
+    period = report_period(session, project=stored, quarter=quarter, fiscal_start=fiscal_start,
+                           today=today or dt.date.today(), allow_empty=allow_empty)  # fmt: skip
+    return Reporting(stored, period, span_parts(session, project_id=str(stored["id"]),
+                                                period=period))  # fmt: skip
+
+
 def _sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
     """Every source cited by the project's records up to ``end``, numbered by first use,
     each as a donor can look it up: title, publisher, date and web address."""
@@ -320,18 +348,17 @@ def donor_report(
     from .indicators import indicator_rows
 
     today = today or dt.date.today()
-    stored = find_project(session, project)
+    seen = reporting(session, quarter=quarter, fiscal_start=fiscal_start, project=project,
+                     today=today, allow_empty=allow_empty)  # fmt: skip
+    stored, period, parts_of_spans = seen.project, seen.period, seen.parts
     project_id = str(stored["id"])
-    period = report_period(session, project=stored, quarter=quarter, fiscal_start=fiscal_start,
-                           today=today, allow_empty=allow_empty)  # fmt: skip
     chosen = period.quarter
     fiscal_label = chosen.label(fiscal_start) if fiscal_start != 1 else None
 
     spans = []
     by_country: dict[str, dict[str, Figures]] = {}
-    parts_of_spans = span_parts(session, project_id=project_id, period=period)
     for (name, label, start), parts in zip(period.spans(), parts_of_spans, strict=True):
-        spans.append(Span(name, label, start, chosen.end, added_up(list(parts.values()))))
+        spans.append(Span(name, label, start, chosen.end, sum(parts.values(), Figures())))
         for country, part in parts.items():
             by_country.setdefault(str(country), {})[name] = part
     countries = [

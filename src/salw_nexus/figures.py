@@ -132,6 +132,11 @@ class TrainingTally:
         return self._stated(self.male_days, self.male_stated)
 
     @property
+    def not_reported_days_count(self) -> Count:
+        """Person-days of the participants whose sex no record states."""
+        return Count(self.person_days - self.female_days - self.male_days, self.lower_bound)
+
+    @property
     def women_share(self) -> Share:
         percent = None
         if self.share_participants:
@@ -197,11 +202,12 @@ class Figures:
         return CategoryTotal(category)
 
 
-def added_up(parts: list[Figures]) -> Figures:
-    total = Figures()
-    for part in parts:
-        total = total + part
-    return total
+def item_quantity(total: CategoryTotal) -> Count:
+    """The units of a category handed over: not reported when no line of it states a
+    quantity, a lower bound when a handover has a line that states none."""
+    if total.handovers and not total.quantity_known:
+        return Count(None)
+    return Count(total.quantity, total.quantity_lower_bound)
 
 
 # --- grouping ---------------------------------------------------------------------------

@@ -18,13 +18,13 @@ Decisions (also in the README):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .countries import name_of
-from .figures import Count, Figures, added_up
-from .kinds import DELIVERIES, TRAININGS
+from .figures import Count, Figures, item_quantity
+from .models import IndicatorIn, Measure, indicators_of
 from .periods import Quarter
 
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ class IndicatorReport:
     """``nexus indicators``: the project's results framework for one quarter."""
 
     project_id: str
-    quarter: str
     period: str  # the quarter's label in the chosen fiscal year
     year: str  # the year to date's label
     rows: list[IndicatorRow]
@@ -71,37 +70,30 @@ class IndicatorReport:
     left_out: ClassVar[tuple[str, ...]] = ()
 
 
-def _measured(figures: Figures, measure: str, category: str | None) -> Count:
-    """What ``measure`` counts in ``figures``: the one mapping of measure names to figures."""
+def _measured(figures: Figures, measure: Measure, category: str | None) -> Count:
+    """What ``measure`` counts in ``figures``: the one mapping of measures to figures."""
     t = figures.tally
-    if measure == "items":
-        total = figures.category(category or "")
-        if total.handovers and not total.quantity_known:
-            return Count(None)
-        return Count(total.quantity, total.quantity_lower_bound)
-    counts: dict[str, Count] = {
-        TRAININGS.plural: Count(t.trainings),
-        "training_days": Count(t.training_days),
-        "participants": t.participants_count,
-        "female": t.female_count,
-        "male": t.male_count,
-        "person_days": t.person_days_count,
-        "agencies_trained": Count(figures.agencies_trained),
-        DELIVERIES.plural: Count(figures.deliveries),
-        "recipients": Count(figures.recipients),
-        "countries": Count(len(figures.countries)),
+    counts: dict[Measure, Callable[[], Count]] = {
+        Measure.TRAININGS: lambda: Count(t.trainings),
+        Measure.TRAINING_DAYS: lambda: Count(t.training_days),
+        Measure.PARTICIPANTS: lambda: t.participants_count,
+        Measure.FEMALE: lambda: t.female_count,
+        Measure.MALE: lambda: t.male_count,
+        Measure.PERSON_DAYS: lambda: t.person_days_count,
+        Measure.AGENCIES_TRAINED: lambda: Count(figures.agencies_trained),
+        Measure.DELIVERIES: lambda: Count(figures.deliveries),
+        Measure.RECIPIENTS: lambda: Count(figures.recipients),
+        Measure.ITEMS: lambda: item_quantity(figures.category(category or "")),
+        Measure.COUNTRIES: lambda: Count(len(figures.countries)),
     }
-    return counts[measure]
+    return counts[measure]()
 
 
-def _by_sex(figures: Figures, measure: str) -> list[tuple[str, Count]]:
+def _by_sex(figures: Figures, measure: Measure) -> list[tuple[str, Count]]:
     t = figures.tally
-    if measure == "person_days":
-        female, male, everyone = t.female_days_count, t.male_days_count, t.person_days_count
-        rest = everyone.value or 0
-        rest -= (female.value or 0) + (male.value or 0)
-        return [("female", female), ("male", male),
-                ("not reported by sex", Count(rest, t.lower_bound))]  # fmt: skip
+    if measure is Measure.PERSON_DAYS:
+        return [("female", t.female_days_count), ("male", t.male_days_count),
+                ("not reported by sex", t.not_reported_days_count)]  # fmt: skip
     return [("female", t.female_count), ("male", t.male_count),
             ("not reported by sex", t.not_reported_count)]  # fmt: skip
 
@@ -121,20 +113,19 @@ def _figure(count: Count) -> Figure:
 
 
 def _row(
-    indicator: Mapping[str, Any], part: str, spans: Sequence[Figure], year_label: str, basis: str
+    indicator: IndicatorIn, part: str, spans: Sequence[Figure], year_label: str, basis: str
 ) -> IndicatorRow:
     (quarter, quarter_bound), (year, year_bound), (life, life_bound) = spans
     whole = not part
-    target = indicator.get("target") if whole else None
-    targets = indicator.get("targets") or {}
+    target = indicator.target if whole else None
     return IndicatorRow(
-        indicator_id=str(indicator["id"]),
-        title=str(indicator["title"]),
+        indicator_id=indicator.id,
+        title=indicator.title,
         part=part,
-        unit=indicator.get("unit"),
-        baseline=indicator.get("baseline") if whole else None,
+        unit=indicator.unit,
+        baseline=indicator.baseline if whole else None,
         target=target,
-        year_target=targets.get(year_label) if whole else None,
+        year_target=(indicator.targets or {}).get(year_label) if whole else None,
         quarter=quarter,
         quarter_approximate=quarter_bound,
         year_to_date=year,
@@ -147,13 +138,12 @@ def _row(
     )
 
 
-def _reported(indicator: Mapping[str, Any], period: Period) -> list[Figure]:
+def _reported(indicator: IndicatorIn, period: Period) -> list[Figure]:
     """A reported indicator's three spans: its quarter's value, then the year's and the
     project's (added, or the latest for a percentage)."""
-    values = {Quarter.parse(str(label)): value for label, value in
-              (indicator.get("reported") or {}).items()}  # fmt: skip
+    values = {Quarter.parse(label): value for label, value in (indicator.reported or {}).items()}
     chosen = period.quarter
-    latest_wins = str(indicator.get("unit") or "").strip().casefold() in {"percent", "%"}
+    latest_wins = (indicator.unit or "").strip().casefold() in {"percent", "%"}
 
     def over(first: dt.date) -> Figure:
         found = sorted((q.index, v) for q, v in values.items() if first <= q.start <= chosen.start)
@@ -170,17 +160,16 @@ def indicator_rows(
     """The results table of ``project``: its indicators over the spans of ``period``, from
     the figures of each span by country (``donor.span_parts``)."""
     year_label = period.spans()[1][1]
-    totals = [added_up(list(p.values())) for p in parts]
+    totals = [sum(p.values(), Figures()) for p in parts]
     rows: list[IndicatorRow] = []
-    for indicator in project.get("indicators") or []:
-        measure = indicator.get("measure")
+    for indicator in indicators_of(project.get("indicators")):
+        measure, category = indicator.measure, indicator.category
         if measure is None:
             rows.append(_row(indicator, "", _reported(indicator, period), year_label, "reported"))
             continue
-        category = indicator.get("category")
         counts = [_figure(_measured(total, measure, category)) for total in totals]
         rows.append(_row(indicator, "", counts, year_label, "records"))
-        wanted = indicator.get("disaggregate") or []
+        wanted = indicator.disaggregate or []
         if "sex" in wanted:
             split = [_by_sex(total, measure) for total in totals]
             for index, (name, _) in enumerate(split[0]):
@@ -205,18 +194,14 @@ def indicator_report(
     allow_empty: bool = False,
 ) -> IndicatorReport:
     """``nexus indicators``: the results framework for ``quarter`` (as ``report`` has it)."""
-    from .donor import find_project, report_period, span_parts
+    from .donor import reporting
 
-    today = today or dt.date.today()
-    stored = find_project(session, project)
-    period = report_period(session, project=stored, quarter=quarter, fiscal_start=fiscal_start,
-                           today=today, allow_empty=allow_empty)  # fmt: skip
-    parts = span_parts(session, project_id=str(stored["id"]), period=period)
-    spans = period.spans()
+    chosen = reporting(session, quarter=quarter, fiscal_start=fiscal_start, project=project,
+                       today=today, allow_empty=allow_empty)  # fmt: skip
+    spans = chosen.period.spans()
     return IndicatorReport(
-        project_id=str(stored["id"]),
-        quarter=period.quarter.label(),
+        project_id=str(chosen.project["id"]),
         period=spans[0][1],
         year=spans[1][1],
-        rows=indicator_rows(project=stored, period=period, parts=parts),
+        rows=indicator_rows(project=chosen.project, period=chosen.period, parts=chosen.parts),
     )

@@ -28,18 +28,15 @@ def count(figure: Count) -> dict[str, Any]:
 
 
 def category(total: CategoryTotal) -> dict[str, Any]:
+    from .figures import item_quantity
+
     """A category's figures: the quantity is not reported where no line states one."""
-    quantity_value = total.quantity if total.quantity_known or not total.handovers else None
     return {
         "category": total.category,
         "label": total.label,
         "handovers": total.handovers,
         "recipients": total.recipients,
-        "quantity": {
-            "value": quantity_value,
-            "lower_bound": quantity_value is not None and total.quantity_lower_bound,
-            "reported": quantity_value is not None,
-        },
+        "quantity": count(item_quantity(total)),
         "handovers_without_quantity": total.unstated,
         "values": [
             {"currency": currency, "value": value}

@@ -77,8 +77,8 @@ class SourceLine:
     url: str | None
 
 
-def _figure_line(figures: dict[str, Any], *, span: str, start: Any = None, end: Any = None,
-                 country: str = "", agency: str = "") -> FigureLine:  # fmt: skip
+def _figure_line(figures: dict[str, Any], *, span: str, start: dt.date | None = None,
+                 end: dt.date | None = None, country: str = "", agency: str = "") -> FigureLine:  # fmt: skip
     counts: dict[str, Any] = {}
     for name in ("participants", "female", "male", "not_reported_by_sex", "person_days"):
         counts[name] = figures[name]["value"]
@@ -86,8 +86,7 @@ def _figure_line(figures: dict[str, Any], *, span: str, start: Any = None, end: 
     share = figures["women_share"]
     return FigureLine(
         country=country, agency=agency, span=span,
-        start=dt.date.fromisoformat(start) if isinstance(start, str) else start,
-        end=dt.date.fromisoformat(end) if isinstance(end, str) else end,
+        start=start, end=end,
         trainings=figures[TRAININGS.plural], training_days=figures["training_days"],
         women_share_percent=share["percent"], women_share_over_trainings=share["over_trainings"],
         agencies_trained=figures["agencies_trained"], handovers=figures["handovers"],
