@@ -220,3 +220,10 @@ def test_a_quarter_outside_the_project_is_refused(project: Run, quarter: str, me
         assert "--allow-empty-period" in result.stderr
     allowed = project("report", "--quarter", quarter, "--allow-empty-period")
     assert allowed.exit_code == 0, allowed.stderr
+
+
+def test_a_project_without_indicators_says_so(loaded: Run) -> None:
+    result = loaded("indicators", "--quarter", "2025-Q1", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stdout == "[]\n"
+    assert "project tac-nexus has no indicators" in result.stderr

@@ -93,3 +93,8 @@ def indicators(
         )  # fmt: skip
     render.output(data, fmt.value, to=chosen)
     render.wrote([output] if output is not None else [])
+    if not data.rows:
+        render.message(
+            f"project {data.project_id} has no indicators: give it an `indicators:` block in "
+            "the record file (README: the record format)"
+        )
