@@ -60,10 +60,10 @@ def insert(data: Any, store: str) -> None:
         return agency_of.get((country, reference)) or agency_of[country, reference.casefold()]
 
     db.executemany(
-        f"INSERT INTO project VALUES ({', '.join('?' * 13)})",
+        f"INSERT INTO project VALUES ({', '.join('?' * 14)})",
         [(*BOOKKEEPING, p["id"], p["title"], _day(p.get("start")), _day(p.get("end")),
           json.dumps(p["implementers"]), json.dumps(p["donors"]), json.dumps(p["frameworks"]),
-          json.dumps(p.get("indicators", [])), json.dumps(p["sources"]), p["notes"])
+          json.dumps(p.get("iati")), json.dumps(p.get("indicators", [])), json.dumps(p["sources"]), p["notes"])
          for p in data["projects"]],
     )  # fmt: skip
     trainings, links = [], []

@@ -133,7 +133,7 @@ V2_EXPORT: dict[str, Any] = {
     "projects": [
         {"id": "tac-nexus", "title": "Addressing the Terrorism-Arms-Crime Nexus",
          "start": None, "end": None, "implementers": ["UNODC", "UNOCT"], "donors": ["Canada"],
-         "frameworks": ["UNSC Resolution 2370 (2017)"], "indicators": [],
+         "frameworks": ["UNSC Resolution 2370 (2017)"], "iati": None, "indicators": [],
          "sources": [HANDOVER_SOURCE_ID], "notes": None},
     ],
     "trainings": [

@@ -194,6 +194,19 @@ class Period:
         ]
 
 
+def first_record_day(session: Session, *, project_id: str) -> dt.date | None:
+    """The day of the project's first training or handover, if it has any."""
+    from sqlalchemy import func, select, union_all
+
+    t, d = TRAINING.c, DELIVERY.c
+    days = union_all(
+        select(t.start.label("day")).where(t.project_id == project_id),
+        select(d.date.label("day")).where(d.project_id == project_id),
+    ).subquery()
+    day: dt.date | None = session.scalar(select(func.min(days.c.day)))
+    return day
+
+
 def report_period(
     session: Session,
     *,
@@ -205,19 +218,12 @@ def report_period(
 ) -> Period:
     """The period of a report on ``project``: ``quarter`` (default: the last complete one
     before ``today``); a quarter after today or before the project starts is refused."""
-    from sqlalchemy import func, select, union_all
-
     try:
         check_fiscal_start(fiscal_start)
     except ValueError as exc:
         raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
     chosen = quarter or last_complete_quarter(today)
-    t, d = TRAINING.c, DELIVERY.c
-    days = union_all(
-        select(t.start.label("day")).where(t.project_id == project["id"]),
-        select(d.date.label("day")).where(d.project_id == project["id"]),
-    ).subquery()
-    first_record = session.scalar(select(func.min(days.c.day)))
+    first_record = first_record_day(session, project_id=str(project["id"]))
     declared = project.get("start")
     known = [day for day in (declared, first_record) if isinstance(day, dt.date)]
     # Not before the years records may have: a store written before the bounds (or by SQL)
@@ -283,7 +289,7 @@ def reporting(
                                                 period=period))  # fmt: skip
 
 
-def _sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
+def cited_sources(session: Session, *, project: str, end: dt.date) -> list[Source]:
     """Every source cited by the project's records up to ``end``, numbered by first use,
     each as a donor can look it up: title, publisher, date and web address."""
     from sqlalchemy import literal, select, union_all
@@ -406,7 +412,7 @@ def donor_report(
         countries=countries,
         agencies=_agencies(session, in_quarter, over_life),
         chart=chart,
-        sources=_sources(session, project=project_id, end=chosen.end),
+        sources=cited_sources(session, project=project_id, end=chosen.end),
         generated=today,
         results=indicator_rows(project=stored, period=period, parts=parts_of_spans),
         ids=ids,

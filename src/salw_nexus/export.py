@@ -15,6 +15,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .files import Target
     from .records import RecordSet
 
-FORMATS = ("yaml", "json", "csv")
+FORMATS = ("yaml", "json", "csv", "iati")
 
 
 def _records_in(document: Mapping[str, Any]) -> int:
@@ -204,30 +205,64 @@ def destination(fmt: str, output: Path | None, *, protected: Collection[Path]) -
 PIECES: dict[str, Callable[..., Iterator[str]]] = {"yaml": yaml_pieces, "json": json_pieces}
 
 
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote (no path: stdout), and what its reader should know of it."""
+
+    paths: list[Path]
+    notes: list[str] = field(default_factory=list)
+
+
 def export_store(
     session: Session,
     *,
     fmt: str,
     targets: Sequence[Target],
     progress: Callable[[str], Progress] | None = None,
-) -> list[Path]:
+    project: str | None = None,
+    fiscal_start: int = 1,
+) -> Exported:
     """Write every record of the store in ``fmt`` to ``targets`` (from ``destination``;
-    none: stdout). Returns the paths written. ``progress(step)`` gives the callback for a
-    step of the work ("reading the store", "writing YAML")."""
+    none: stdout). ``progress(step)`` gives the callback for a step of the work ("reading
+    the store", "writing YAML"). ``iati`` writes the projects (or ``project``) as IATI
+    activities, their results in years from ``fiscal_start``."""
     from .files import write_files
     from .store import export_records
 
     def told(step: str) -> Progress | None:
         return progress(step) if progress else None
 
+    if fmt == "iati":
+        return _export_iati(session, targets, project=project, fiscal_start=fiscal_start)
     stored = export_records(session, progress=told("reading the store"))
     document = to_document(stored)
     del stored  # the document holds the same records as plain values
     if fmt == "csv":
-        return write_csv_tables(document, targets)
+        return Exported(write_csv_tables(document, targets))
     pieces = PIECES[fmt](document, progress=told(f"writing {fmt.upper()}"))
     if not targets:
         sys.stdout.writelines(pieces)
-        return []
+        return Exported([])
     write_files({targets[0]: pieces})
-    return [targets[0].given]
+    return Exported([targets[0].given])
+
+
+def _export_iati(
+    session: Session, targets: Sequence[Target], *, project: str | None, fiscal_start: int
+) -> Exported:
+    from .files import write_files
+    from .iati import iati_activities, iati_xml
+
+    document = iati_activities(session, project=project, fiscal_start=fiscal_start)
+    notes = [
+        f"{a.project_id}: the recipient countries' percentages are an even split; the "
+        "record holds no budget shares (give them as iati.recipient_countries)"
+        for a in document.activities
+        if a.even_split
+    ]
+    text = iati_xml(document)
+    if not targets:
+        sys.stdout.write(text)
+        return Exported([], notes)
+    write_files({targets[0]: [text]})
+    return Exported([targets[0].given], notes)

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from .bounds import EARLIEST, LATEST, MAX_COUNT, MAX_LINE, MAX_NOTES, MAX_VALUE
 from .countries import UnknownCountry, to_alpha2
@@ -271,3 +271,13 @@ QuarterValues = Annotated[
 Disaggregation = Annotated[
     list[Literal["sex", "country"]], Field(default_factory=list), AfterValidator(_no_repeats)
 ]
+
+
+class InputModel(BaseModel):
+    """Base of every input model: unknown keys are errors, values are validated on assignment."""
+
+    # defer_build: the validators are built on first use (a load or an add), so the
+    # commands that only read never pay for them.
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, defer_build=True
+    )

@@ -39,7 +39,8 @@ def officials_text(officials: Iterable[Mapping[str, Any]]) -> str:
 def csv_cell(key: str, value: Any) -> str:
     """One CSV cell's text: lists joined with ``; ``, items as ``--item`` spells them
     (``NAME:QTY / CATEGORY / VALUE CURRENCY``), officials ``NAME (TITLE)``, other lists of
-    mappings (a project's indicators) as JSON. ``text.spreadsheet_cell`` makes it safe."""
+    mappings (a project's indicators) and nested mappings (its IATI references) as JSON.
+    ``text.spreadsheet_cell`` makes it safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -52,6 +53,8 @@ def csv_cell(key: str, value: Any) -> str:
         if value and isinstance(value[0], dict):  # a project's indicators: one JSON text
             return json.dumps(value, ensure_ascii=False)
         return CSV_LIST_SEPARATOR.join(str(v) for v in value)
-    if isinstance(value, dict):  # an agency's names in other languages: "ru: ...; kk: ..."
-        return CSV_LIST_SEPARATOR.join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, dict):
+        if all(isinstance(v, str) for v in value.values()):  # an agency's other names
+            return CSV_LIST_SEPARATOR.join(f"{k}: {v}" for k, v in value.items())  # ru: ...
+        return json.dumps(value, ensure_ascii=False)  # a project's IATI references
     return str(value)

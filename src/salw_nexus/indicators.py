@@ -70,7 +70,7 @@ class IndicatorReport:
     left_out: ClassVar[tuple[str, ...]] = ()
 
 
-def _measured(figures: Figures, measure: Measure, category: str | None) -> Count:
+def measured(figures: Figures, measure: Measure, category: str | None) -> Count:
     """What ``measure`` counts in ``figures``: the one mapping of measures to figures."""
     t = figures.tally
     counts: dict[Measure, Callable[[], Count]] = {
@@ -89,7 +89,8 @@ def _measured(figures: Figures, measure: Measure, category: str | None) -> Count
     return counts[measure]()
 
 
-def _by_sex(figures: Figures, measure: Measure) -> list[tuple[str, Count]]:
+def sex_parts(figures: Figures, measure: Measure) -> list[tuple[str, Count]]:
+    """``measure`` (participants or person-days) of female, male and not reported by sex."""
     t = figures.tally
     if measure is Measure.PERSON_DAYS:
         return [("female", t.female_days_count), ("male", t.male_days_count),
@@ -138,20 +139,30 @@ def _row(
     )
 
 
+def is_share(indicator: IndicatorIn) -> bool:
+    """Whether the indicator is a percentage: its values are not added up."""
+    return (indicator.unit or "").strip().casefold() in {"percent", "%"}
+
+
+def reported_value(indicator: IndicatorIn, first: dt.date, last: dt.date) -> Number | None:
+    """A reported indicator over the quarters that start from ``first`` to ``last``: their
+    values added, or the latest for a percentage (a share is not a sum); None if none."""
+    found = sorted(
+        (quarter.start, value)
+        for label, value in (indicator.reported or {}).items()
+        if first <= (quarter := Quarter.parse(label)).start <= last
+    )
+    if not found:
+        return None
+    return found[-1][1] if is_share(indicator) else sum(value for _, value in found)
+
+
 def _reported(indicator: IndicatorIn, period: Period) -> list[Figure]:
     """A reported indicator's three spans: its quarter's value, then the year's and the
-    project's (added, or the latest for a percentage)."""
-    values = {Quarter.parse(label): value for label, value in (indicator.reported or {}).items()}
-    chosen = period.quarter
-    latest_wins = (indicator.unit or "").strip().casefold() in {"percent", "%"}
-
-    def over(first: dt.date) -> Figure:
-        found = sorted((q.index, v) for q, v in values.items() if first <= q.start <= chosen.start)
-        if not found:
-            return None, False
-        return (found[-1][1] if latest_wins else sum(v for _, v in found)), False
-
-    return [(values.get(chosen), False), over(period.year_start), over(dt.date.min)]
+    project's."""
+    last = period.quarter.start
+    return [(reported_value(indicator, first, last), False)
+            for first in (last, period.year_start, dt.date.min)]  # fmt: skip
 
 
 def indicator_rows(
@@ -167,17 +178,17 @@ def indicator_rows(
         if measure is None:
             rows.append(_row(indicator, "", _reported(indicator, period), year_label, "reported"))
             continue
-        counts = [_figure(_measured(total, measure, category)) for total in totals]
+        counts = [_figure(measured(total, measure, category)) for total in totals]
         rows.append(_row(indicator, "", counts, year_label, "records"))
         wanted = indicator.disaggregate or []
         if "sex" in wanted:
-            split = [_by_sex(total, measure) for total in totals]
+            split = [sex_parts(total, measure) for total in totals]
             for index, (name, _) in enumerate(split[0]):
                 spans = [_figure(by_span[index][1]) for by_span in split]
                 rows.append(_row(indicator, name, spans, year_label, "records"))
         if "country" in wanted:
             for code in sorted(parts[-1], key=lambda c: name_of(str(c))):
-                spans = [_figure(_measured(p.get(code, Figures()), measure, category))
+                spans = [_figure(measured(p.get(code, Figures()), measure, category))
                          for p in parts]  # fmt: skip
                 label = f"{name_of(str(code))} ({code})"
                 rows.append(_row(indicator, label, spans, year_label, "records"))

@@ -40,10 +40,8 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel as _PydanticBase
 from pydantic import (
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
@@ -80,22 +78,14 @@ from .fields import (
     Url,
     YearTargets,
 )
+from .fields import InputModel as InputModel  # noqa: PLC0414
 from .fields import name_key as name_key  # noqa: PLC0414
 from .fields import names_key as names_key  # noqa: PLC0414
 from .fields import parse_date as parse_date  # noqa: PLC0414
 from .fields import search_key as search_key  # noqa: PLC0414
+from .iati_refs import IatiIn, iati_of
 
 # --- input models -----------------------------------------------------------------------
-
-
-class InputModel(_PydanticBase):
-    """Base of every input model: unknown keys are errors, values are validated on assignment."""
-
-    # defer_build: the validators are built on first use (a load or an add), so the
-    # commands that only read never pay for them.
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, frozen=False, defer_build=True
-    )
 
 
 class ItemIn(InputModel):
@@ -290,6 +280,7 @@ class ProjectIn(InputModel):
     implementers: TextList
     donors: TextList
     frameworks: TextList
+    iati: IatiIn | None = None  # the IATI references an export needs (iati_refs.py)
     indicators: Annotated[
         list[IndicatorIn], Field(default_factory=list), WrapValidator(_indicator_ids_once)
     ]
@@ -374,7 +365,8 @@ def trusted_agency(data: dict[str, Any]) -> AgencyIn:
 def trusted_project(data: dict[str, Any]) -> ProjectIn:
     """A project read back from the store (not validated again: see the module's doc)."""
     indicators = indicators_of(data.pop("indicators", None))
-    return ProjectIn.model_construct(**data, indicators=indicators)
+    iati = iati_of(data.pop("iati", None))
+    return ProjectIn.model_construct(**data, iati=iati, indicators=indicators)
 
 
 def indicators_of(stored: Iterable[Mapping[str, Any]] | None) -> list[IndicatorIn]:
@@ -474,6 +466,8 @@ class Project(Stamped, table=True):
     implementers: list[str] = _json_list()
     donors: list[str] = _json_list()
     frameworks: list[str] = _json_list()
+    # The IatiIn mapping as the record format writes it, or null: iati_refs.iati_of.
+    iati: dict[str, Any] | None = TableField(default=None, sa_type=JSON)
     # Each indicator as the record format writes it (IndicatorIn, JSON values): indicators_of.
     indicators: list[dict[str, Any]] = _json_list()
     sources: list[str] = _json_list()

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from .agencies import Merge
+    from .export import Exported
     from .files import Target
     from .records import RecordSet
     from .store import LoadResult
@@ -291,6 +292,13 @@ def wrote(paths: Iterable[Any]) -> None:
     written = ", ".join(str(path) for path in paths)
     if written:
         message(f"wrote {written}")
+
+
+def exported(result: Exported) -> None:
+    """Tell what an export wrote, after what its reader should know of it."""
+    for note in result.notes:
+        message(f"note: {note}")
+    wrote(result.paths)
 
 
 def chart(summary: Summary) -> None:

@@ -512,6 +512,7 @@ class ProjectView:
     implementers: list[str]
     donors: list[str]
     frameworks: list[str]
+    iati: dict[str, Any] | None  # the IATI references as stored: iati_refs.iati_of reads them
     indicators: list[dict[str, Any]]  # as stored: models.indicators_of reads them
     sources: list[str]
     notes: str | None

@@ -285,8 +285,10 @@ def _plain_row(record: SourceIn) -> dict[str, Any]:
 
 
 def _project_row(record: ProjectIn) -> dict[str, Any]:
-    # Indicators as JSON values (a measure as its name), as indicators_of reads them back.
-    return {**record.model_dump(), **record.model_dump(mode="json", include={"indicators"})}
+    # Indicators and IATI references as JSON values (a measure as its name, a recipient
+    # country's share keyed by its code), as indicators_of and iati_of read them back.
+    as_json = record.model_dump(mode="json", include={"indicators", "iati"})
+    return {**record.model_dump(), **as_json}
 
 
 def _agency_row(record: AgencyIn) -> dict[str, Any]:

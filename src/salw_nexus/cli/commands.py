@@ -27,10 +27,10 @@ from .boundary import (
     bulk_work,
     reading,
     state,
-    store_files,
     writing,
 )
 from .entity_commands import agencies_app, sources
+from .export_commands import export
 from .options import (
     AgenciesOption,
     AgencyOption,
@@ -41,7 +41,6 @@ from .options import (
     CountryOption,
     DateOption,
     EndOption,
-    ExportFormat,
     FiscalStartOption,
     FormatOption,
     FromOption,
@@ -168,31 +167,7 @@ def check(
     render.check_result(checked)
 
 
-@commands.command()
-def export(
-    ctx: typer.Context,
-    fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ExportFormat.yaml,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="File to write (a directory for csv). Default: stdout."
-        ),
-    ] = None,
-) -> None:
-    """Write the whole store out in the record format; YAML and JSON load back unchanged."""
-    from salw_nexus import export, render
-
-    if fmt is ExportFormat.csv and output is None:
-        raise UsageError(
-            "--format csv writes one file per kind (projects.csv, trainings.csv, deliveries.csv)",
-            hint="Give a directory with -o/--output.",
-        )
-    targets = export.destination(fmt.value, output, protected=store_files(ctx))
-    with render.progress_bar() as bar, bulk_work(), reading(ctx) as session:
-        written = export.export_store(session, fmt=fmt.value, targets=targets, progress=bar.step)
-    render.wrote(written)
+commands.command()(export)
 
 
 # --- listings and summaries -------------------------------------------------------------

@@ -109,6 +109,7 @@ class ExportFormat(str, Enum):
     yaml = "yaml"
     json = "json"
     csv = "csv"
+    iati = "iati"  # IATI 2.03 activity XML (iati.py)
 
 
 class ReportFormat(str, Enum):

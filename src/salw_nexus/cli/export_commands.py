@@ -1,0 +1,50 @@
+"""``nexus export``: the store in the record format (YAML, JSON), as CSV tables, or its
+projects as IATI activities (``iati.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from salw_nexus.errors import UsageError
+
+from .boundary import bulk_work, reading, store_files
+from .options import ExportFormat, FiscalStartOption, ProjectOption
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExportFormat.yaml,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="File to write (a directory for csv). Default: stdout."
+        ),
+    ] = None,
+    project: ProjectOption = None,
+    fiscal_start: FiscalStartOption = 1,
+) -> None:
+    """Write the whole store out in the record format (YAML and JSON load back unchanged),
+    or with --format iati each project as an IATI 2.03 activity."""
+    from salw_nexus import export, render
+
+    if fmt is not ExportFormat.iati and (project is not None or fiscal_start != 1):
+        raise UsageError(
+            "--project and --fiscal-year-start go with --format iati; "
+            f"--format {fmt.value} writes the whole store",
+        )
+    if fmt is ExportFormat.csv and output is None:
+        raise UsageError(
+            "--format csv writes one file per kind (projects.csv, trainings.csv, deliveries.csv)",
+            hint="Give a directory with -o/--output.",
+        )
+    targets = export.destination(fmt.value, output, protected=store_files(ctx))
+    with render.progress_bar() as bar, bulk_work(), reading(ctx) as session:
+        written = export.export_store(session, fmt=fmt.value, targets=targets,
+                                      progress=bar.step, project=project,
+                                      fiscal_start=fiscal_start)  # fmt: skip
+    render.exported(written)
