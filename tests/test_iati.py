@@ -30,7 +30,7 @@ import yaml
 from lxml import etree
 
 from .conftest import REPO, SEED, Run, Store, write
-from .test_records import refused
+from .test_records import refused_change
 
 EXAMPLE = Path(__file__).parent / "sources" / "example-project.yaml"
 
@@ -473,11 +473,7 @@ projects:
 def test_check_finds_a_bad_reference(
     loaded: Run, store: Store, tmp_path: Path, old: str, new: str, fragments: list[str]
 ) -> None:
-    assert old in REFS
-    path = write(tmp_path, "bad.yaml", REFS.replace(old, new, 1))
-    located = [f"bad.yaml{fragment}" if fragment.startswith(":") else fragment
-               for fragment in fragments]  # fmt: skip
-    refused(loaded, store, path, *located, "project 'demo'", "Nothing was written.")
+    refused_change(loaded, store, tmp_path, REFS, old, new, fragments)
 
 
 def test_the_references_file_loads_and_exports_back(loaded: Run, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from salw_nexus.models import IndicatorIn, Measure, indicators_of
 
 from .conftest import REPO, Run, Store, write
 from .test_migrations import V2_EXPORT, check_sqlite, migrate, store_of_release
-from .test_records import refused
+from .test_records import refused, refused_change
 
 EXAMPLE = Path(__file__).parent / "sources" / "example-project.yaml"
 
@@ -306,11 +306,7 @@ REPORTED = "        reported: {2025-Q1: 72}\n"
 def test_each_rule_names_line_and_field(
     loaded: Run, store: Store, tmp_path: Path, old: str, new: str, fragments: list[str]
 ) -> None:
-    assert old in BASE
-    path = write(tmp_path, "bad.yaml", BASE.replace(old, new, 1))
-    located = [f"bad.yaml{fragment}" if fragment.startswith(":") else fragment
-               for fragment in fragments]  # fmt: skip
-    stderr = refused(loaded, store, path, *located, "project 'demo'", "Nothing was written.")
+    stderr = refused_change(loaded, store, tmp_path, BASE, old, new, fragments)
     assert "[key]" not in stderr
 
 

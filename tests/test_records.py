@@ -54,6 +54,18 @@ def refused(nexus: Run, store: Store, path: Path, *fragments: str) -> str:
     return str(result.stderr)
 
 
+def refused_change(
+    nexus: Run, store: Store, tmp_path: Path, base: str, old: str, new: str, fragments: list[str]
+) -> str:
+    """``base`` with ``old`` changed to ``new`` is refused (``refused``); a fragment that
+    starts with ``:`` is a line of the file (``:17:``). Returns stderr."""
+    assert old in base
+    path = write(tmp_path, "bad.yaml", base.replace(old, new, 1))
+    located = [f"bad.yaml{fragment}" if fragment.startswith(":") else fragment
+               for fragment in fragments]  # fmt: skip
+    return refused(nexus, store, path, *located, "project 'demo'", "Nothing was written.")
+
+
 @pytest.fixture
 def good(tmp_path: Path) -> Path:
     return write(tmp_path, "good.yaml", GOOD)
