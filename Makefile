@@ -45,7 +45,8 @@ bench: install
 	$(BIN)/python bench/run.py
 
 # The rendered donor reports shown in the README (needs Chromium: apt-get install chromium):
-# the seed's, and the example project's with its results framework.
+# the seed's, and the example project's with its results framework; and the example
+# project's IATI activity (docs/iati.md).
 CHROMIUM_SHOT = chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,2600
 docs: install
 	store=$$(mktemp -d) && \
@@ -55,6 +56,8 @@ docs: install
 	$(BIN)/nexus --db $$store/example.db load tests/sources/example-project.yaml >/dev/null && \
 	$(BIN)/nexus --db $$store/example.db report --quarter 2025-Q1 --fiscal-year-start 4 \
 		--format html -o docs/example-report-2025-Q1.html && \
+	$(BIN)/nexus --db $$store/example.db export --format iati --fiscal-year-start 4 \
+		-o docs/example-iati.xml && \
 	rm -r $$store
 	$(CHROMIUM_SHOT) --screenshot=docs/report-2025-Q1.png docs/report-2025-Q1.html 2>/dev/null
 	$(CHROMIUM_SHOT) --screenshot=docs/example-report-2025-Q1.png \

@@ -194,6 +194,14 @@ class Period:
         ]
 
 
+def checked_fiscal_start(month: int) -> int:
+    """``--fiscal-year-start`` as a report or an export takes it: 1, 4, 7 or 10."""
+    try:
+        return check_fiscal_start(month)
+    except ValueError as exc:
+        raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
+
+
 def first_record_day(session: Session, *, project_id: str) -> dt.date | None:
     """The day of the project's first training or handover, if it has any."""
     from sqlalchemy import func, select, union_all
@@ -218,10 +226,7 @@ def report_period(
 ) -> Period:
     """The period of a report on ``project``: ``quarter`` (default: the last complete one
     before ``today``); a quarter after today or before the project starts is refused."""
-    try:
-        check_fiscal_start(fiscal_start)
-    except ValueError as exc:
-        raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
+    checked_fiscal_start(fiscal_start)
     chosen = quarter or last_complete_quarter(today)
     first_record = first_record_day(session, project_id=str(project["id"]))
     declared = project.get("start")

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .countries import name_of
+from .donor import checked_fiscal_start, cited_sources, find_project, first_record_day
 from .errors import UsageError, option
 from .figures import BY_COUNTRY, Count, Figures, figures
 from .iati_refs import IatiIn, iati_of, missing_refs
@@ -179,14 +180,13 @@ def iati_activities(
     """The IATI activity of ``project``, or of every project in the store."""
     from sqlalchemy import select
 
+    checked_fiscal_start(fiscal_start)
     today = today or dt.date.today()
     query = select(PROJECT).order_by(PROJECT.c.id)
     if project is not None:
         query = query.where(PROJECT.c.id == project)
     projects = [dict(row) for row in session.execute(query).mappings()]
     if not projects:
-        from .donor import find_project
-
         find_project(session, project)  # says which projects there are
     incomplete = {str(p["id"]): missing_refs(iati_of(p["iati"])) for p in projects}
     problems = [f"project {pid}: {', '.join(names)} not given"
@@ -209,8 +209,6 @@ def iati_activities(
 def _activity(
     session: Session, project: Mapping[str, Any], *, fiscal_start: int, today: dt.date
 ) -> Activity:
-    from .donor import first_record_day
-
     project_id = str(project["id"])
     refs = iati_of(project["iati"])
     assert refs is not None
@@ -324,7 +322,6 @@ def _documents(session: Session, project_id: str) -> list[DocumentLink]:
     """A link to each source the project or its records cite that has a web address."""
     from sqlalchemy import select
 
-    from .donor import cited_sources
     from .kinds import SOURCES
 
     linked = [s for s in cited_sources(session, project=project_id, end=dt.date.max) if s.url]

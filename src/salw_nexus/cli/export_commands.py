@@ -11,7 +11,27 @@ import typer
 from salw_nexus.errors import UsageError
 
 from .boundary import bulk_work, reading, store_files
-from .options import ExportFormat, FiscalStartOption, ProjectOption
+from .options import ExportFormat, ProjectOption
+
+IatiProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        "-p",
+        help="With --format iati: the project to write (default: every project).",
+        parser=ProjectOption.__metadata__[0].parser,
+        metavar="<str>",
+    ),
+]
+IatiFiscalStartOption = Annotated[
+    int,
+    typer.Option(
+        "--fiscal-year-start",
+        min=1,
+        max=12,
+        help="With --format iati: results per fiscal year from this month (1, 4, 7 or 10).",
+    ),
+]
 
 
 def export(
@@ -25,8 +45,8 @@ def export(
             "--output", "-o", help="File to write (a directory for csv). Default: stdout."
         ),
     ] = None,
-    project: ProjectOption = None,
-    fiscal_start: FiscalStartOption = 1,
+    project: IatiProjectOption = None,
+    fiscal_start: IatiFiscalStartOption = 1,
 ) -> None:
     """Write the whole store out in the record format (YAML and JSON load back unchanged),
     or with --format iati each project as an IATI 2.03 activity."""
