@@ -92,9 +92,13 @@ def activity_schema(iati_standard: Path) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(schemas / "iati-activities-schema.xsd")))
 
 
+NON_EMBEDDED = {"Sector", "SectorCategory"}  # kept apart from the Standard's versions
+
+
 def codelist(standard: Path, name: str) -> set[str]:
-    """The codes of an IATI 2.03 codelist, withdrawn ones included (as the schema's)."""
-    tree: Tree = etree.parse(str(standard / "2-03" / "codelists" / f"{name}.xml"))
+    """The codes of an IATI 2.03 codelist, withdrawn ones included."""
+    folder = "codelists_non_embedded" if name in NON_EMBEDDED else "2-03/codelists"
+    tree: Tree = etree.parse(str(standard / folder / f"{name}.xml"))
     return {str(code).strip() for code in tree.xpath("//codelist-item/code/text()")}
 
 

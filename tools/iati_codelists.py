@@ -1,9 +1,9 @@
 """Generate ``src/salw_nexus/iati_codelists.py`` from a copy of the IATI 2.03 Standard.
 
 The Standard's codelists are published as XML; pyIATI 0.4.1's source distribution holds
-them under ``iati/resources/standard/`` (``2-03/codelists/`` for the embedded ones). This
-script reads the few that ``nexus check`` validates an ``iati:`` mapping against and
-writes them as a Python module, so that checking a record file needs neither the network
+them under ``iati/resources/standard/`` (``2-03/codelists/`` for the embedded ones, the
+sectors under ``codelists_non_embedded/``). This script reads the few that ``nexus check``
+validates an ``iati:`` mapping against and writes them as a Python module, so that checking a record file needs neither the network
 nor an XML parser. ``tests/test_iati.py`` runs it on the same copy and compares, so the
 module cannot drift from the Standard::
 
@@ -21,18 +21,19 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-# (name in the module, codelist file under 2-03/codelists/, what it is for)
+# Embedded codelists belong to a version of the Standard (2-03/codelists/); non-embedded
+# ones are kept apart and change between versions (codelists_non_embedded/): the sectors.
+EMBEDDED, NON_EMBEDDED = "2-03/codelists", "codelists_non_embedded"
+# (name in the module, codelist, where it is, what it is for)
 CODELISTS = (
-    (
-        "ORGANISATION_TYPE",
-        "OrganisationType",
-        "reporting_org, funding_orgs, implementing_orgs: type",
-    ),
-    ("ACTIVITY_STATUS", "ActivityStatus", "status"),
-    ("SECTOR_VOCABULARY", "SectorVocabulary", "sectors: vocabulary"),
-    ("SECTOR", "Sector", "sectors: code in vocabulary 1 (DAC 5 digit)"),
-    ("SECTOR_CATEGORY", "SectorCategory", "sectors: code in vocabulary 2 (DAC 3 digit)"),
-)
+    ("ORGANISATION_TYPE", "OrganisationType", EMBEDDED,
+     "reporting_org, funding_orgs, implementing_orgs: type"),
+    ("ACTIVITY_STATUS", "ActivityStatus", EMBEDDED, "status"),
+    ("SECTOR_VOCABULARY", "SectorVocabulary", EMBEDDED, "sectors: vocabulary"),
+    ("SECTOR", "Sector", NON_EMBEDDED, "sectors: code in vocabulary 1 (DAC 5 digit)"),
+    ("SECTOR_CATEGORY", "SectorCategory", NON_EMBEDDED,
+     "sectors: code in vocabulary 2 (DAC 3 digit)"),
+)  # fmt: skip
 
 HEADER = '''"""IATI 2.03 codelists that an ``iati:`` mapping is checked against (``iati_refs.py``).
 
@@ -68,8 +69,8 @@ def quoted(text: str) -> str:
 def module_text(standard: Path) -> str:
     """The text of ``iati_codelists.py`` from the Standard's folder ``standard``."""
     parts = [HEADER]
-    for constant, codelist, used_for in CODELISTS:
-        listed = codes(standard / "2-03" / "codelists" / f"{codelist}.xml")
+    for constant, codelist, folder, used_for in CODELISTS:
+        listed = codes(standard / folder / f"{codelist}.xml")
         parts.append(f"# {codelist}: {used_for}\n{constant}: dict[str, str] = {{\n")
         parts.extend(f"    {quoted(code)}: {quoted(name)},\n" for code, name in listed.items())
         parts.append("}\n\n")
