@@ -4,8 +4,8 @@ The Standard's codelists are published as XML; pyIATI 0.4.1's source distributio
 them under ``iati/resources/standard/`` (``2-03/codelists/`` for the embedded ones, the
 sectors under ``codelists_non_embedded/``). This script reads the few that ``nexus check``
 validates an ``iati:`` mapping against and writes them as a Python module, so that
-checking a record file needs neither the network nor an XML parser. ``tests/test_iati.py`` runs it on the same copy and compares, so the
-module cannot drift from the Standard::
+checking a record file needs neither the network nor an XML parser. ``tests/test_iati.py``
+runs it on the same copy and compares, so the module cannot drift from the Standard::
 
     python tools/iati_codelists.py STANDARD_DIR > src/salw_nexus/iati_codelists.py
 
