@@ -65,7 +65,7 @@ def _download_sdist(folder: Path) -> Path:
 def iati_standard(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The IATI Standard folder (``2-03/schemas``, ``2-03/codelists``, ...) of pyIATI 0.4.1,
     downloaded once (checked against its SHA-256) and cached between runs."""
-    cache = pytestconfig.cache
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
     folder = cache.mkdir("pyiati-0.4.1") if cache else tmp_path_factory.mktemp("pyiati")
     standard = folder / "standard"
     if (standard / "2-03" / "schemas" / "iati-activities-schema.xsd").exists():
@@ -378,9 +378,14 @@ def test_the_seed_exports_only_once_its_refs_are_given(
     assert orgs == [("1", None, "Canada"), ("4", None, "UNODC"), ("4", None, "UNOCT")]
     assert tree.xpath("//document-link") == []  # the seed's sources have no address
     assert tree.xpath("//result") == []  # and its project no results framework
-    assert one(tree, "//iati-activity/description/narrative/text()").startswith(
-        "The source says the project"
-    )
+    # The description: title, implementers, donors; never the record keeper's notes.
+    description = one(tree, "//iati-activity/description/narrative/text()")
+    assert description.startswith("Addressing the Terrorism-Arms-Crime Nexus")
+    assert description.endswith("Implemented by UNODC, UNOCT. Funded by Canada.")
+    assert "The source says" not in etree.tostring(tree, encoding="unicode")
+    # The split is said in the XML too, on each country.
+    notes = {c.findtext("narrative") for c in tree.xpath("//recipient-country")}
+    assert notes == {"Share not stated in the record: an even split over the project's countries."}
 
 
 def test_shares_given_are_used_and_must_cover_every_country(
@@ -448,6 +453,26 @@ projects:
 """
 
 
+@pytest.mark.parametrize("ref", ["CA-3", "XI-IATI-EC_INTPA", "NL-KVK-41160054", "XM-DAC-41110"])
+def test_organisation_identifiers_of_every_shape_load(
+    loaded: Run, tmp_path: Path, ref: str
+) -> None:
+    """A registration agency's identifier, or a government's own code (IATI's
+    OrganisationIdentifier codelist: CA-3 has no part after the agency's)."""
+    text = REFS.replace("ref: XM-EXAMPLE-2,", f"ref: {ref},")
+    result = loaded("check", str(write(tmp_path, "refs.yaml", text)))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_other_vocabularies_keep_their_codes_as_written(loaded: Run, tmp_path: Path) -> None:
+    sectors = '[{vocabulary: 1, code: 15240, percentage: 100}, {vocabulary: 99, code: "007"}]'
+    text = REFS.replace("[{vocabulary: 1, code: 15240}]", sectors)
+    assert loaded("load", str(write(tmp_path, "refs.yaml", text))).exit_code == 0
+    project = next(p for p in json.loads(loaded("export", "--format", "json").stdout)["projects"]
+                   if p["id"] == "demo")  # fmt: skip
+    assert [s["code"] for s in project["iati"]["sectors"]] == [15240, "007"]
+
+
 @pytest.mark.parametrize(
     ("old", "new", "fragments"),
     [
@@ -475,6 +500,10 @@ projects:
          [":9:", "field 'iati.sectors'", "2 sectors of vocabulary 1: give each a percentage"]),
         ("status: 2", "state: 2",
          [":10:", "field 'iati.state'"]),
+        ("code: 15240}", "code: 15240, percentage: 50}",
+         [":9:", "field 'iati.sectors'", "the only sector of vocabulary 1 has all of the activity"]),
+        ("[{vocabulary: 1, code: 15240}]", "[{vocabulary: 8, code: 16.4}]",
+         [":9:", "field 'iati.sectors[0].code'", 'quote a code such as "16.4"']),
     ],
 )  # fmt: skip
 def test_check_finds_a_bad_reference(
@@ -496,6 +525,7 @@ def test_the_references_file_loads_and_exports_back(loaded: Run, tmp_path: Path)
         "implementing_orgs": [],
         "sectors": [{"vocabulary": 1, "code": 15240, "percentage": None}],
         "status": 2,
+        "description": None,
         "recipient_countries": {"KZ": 60, "KG": 40},
     }
 
@@ -569,3 +599,143 @@ def test_a_declared_end_holds_the_life_of_project_target(
                      "sex=not reported by sex": ("0", None)}  # fmt: skip
     life = _actuals(trained[1])
     assert life[""] == ("10", "At least 10: some records of the period do not state it.")
+
+
+def _project_file(tmp_path: Path, name: str, body: str) -> Path:
+    return write(tmp_path, name, "version: 2\nprojects:\n" + body)
+
+
+ODD = """\
+  - id: {id}
+    title: Project {id}
+    start: {start}
+    end: {end}
+    implementers: [UNODC]
+    iati:
+      identifier: {identifier}
+      reporting_org: {{ref: XM-EXAMPLE-1, type: 40, name: UNODC}}
+      sectors: [{{code: 15240}}]
+      status: {status}
+{more}"""
+
+
+def _odd(**given: str) -> str:
+    values = {"id": "odd", "start": "null", "end": "null", "identifier": "XM-EXAMPLE-1-ODD",
+              "status": "2", "more": ""}  # fmt: skip
+    return ODD.format(**{**values, **given})
+
+
+def test_an_activity_needs_a_country_and_its_own_identifier(nexus: Run, tmp_path: Path) -> None:
+    planned = _odd(start="2030-01-01")
+    assert nexus("load", str(_project_file(tmp_path, "a.yaml", planned))).exit_code == 0
+    nowhere = nexus("export", "--format", "iati")
+    assert nowhere.exit_code == 2
+    assert "project odd: an IATI activity names its recipient countries" in " ".join(
+        nowhere.stderr.split()
+    )
+    # Two projects, each with its country, and the same activity identifier.
+    both = planned.replace("status: 2\n", "status: 2\n      recipient_countries: {KZ: 100}\n")
+    text = both + _odd(id="twin", start="2030-01-01", more="      recipient_countries: {KG: 100}\n")
+    assert nexus("load", str(_project_file(tmp_path, "b.yaml", text))).exit_code == 0
+    shared = nexus("export", "--format", "iati")
+    assert shared.exit_code == 2
+    assert "odd, twin share XM-EXAMPLE-1-ODD" in " ".join(shared.stderr.split())
+
+
+def test_dates_that_have_not_come_are_planned(
+    nexus: Run, tmp_path: Path, activity_schema: etree.XMLSchema
+) -> None:
+    """A declared start after today is a planned start, and so is a start of a project in
+    the pipeline (status 1); a declared end not passed is a planned end."""
+    body = _odd(start="2099-01-01", end="2099-12-31", more="      recipient_countries: {KZ: 100}\n")
+    assert nexus("load", str(_project_file(tmp_path, "f.yaml", body))).exit_code == 0
+    tree = exported_iati(nexus, tmp_path / "f.xml")
+    assert valid(activity_schema, tree)
+    assert [(d.get("type"), d.get("iso-date")) for d in tree.xpath("//activity-date")] == [
+        ("1", "2099-01-01"), ("3", "2099-12-31")
+    ]  # fmt: skip
+    pipeline = _odd(start="2024-01-01", status="1",
+                    more="      recipient_countries: {KZ: 100}\n")  # fmt: skip
+    assert nexus("load", str(_project_file(tmp_path, "g.yaml", pipeline))).exit_code == 0
+    tree = exported_iati(nexus, tmp_path / "g.xml")
+    assert [d.get("type") for d in tree.xpath("//activity-date")] == ["1"]
+
+
+def test_targets_outside_the_project_are_refused(nexus: Run, tmp_path: Path) -> None:
+    text = ENDED.replace('targets: {"2024": 1, "2025": 2}', 'targets: {"2024": 1, "2026": 2}')
+    assert nexus("load", str(write(tmp_path, "late.yaml", text))).exit_code == 0
+    result = nexus("export", "--format", "iati")
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert ("project ended, indicator held: the target for 2026 is for a year outside the "
+            "project (2024-01-15 to 2025-06-30)") in said  # fmt: skip
+    fiscal = nexus("export", "--format", "iati", "--fiscal-year-start", "4")
+    assert fiscal.exit_code == 2
+    assert "the target for 2024 is for a calendar year, and the export is in fiscal years" in (
+        " ".join(fiscal.stderr.split())
+    )
+
+
+def test_records_before_the_declared_start_are_counted(
+    nexus: Run, tmp_path: Path, activity_schema: etree.XMLSchema
+) -> None:
+    """As in the report's life of the project: a training before the declared start counts,
+    and a quarter reported across the start too."""
+    text = ENDED.replace("start: 2024-01-15", "start: 2024-05-15").replace(
+        "      - {id: trained,",
+        "      - {id: share, title: A share, unit: percent, reported: {2024-Q2: 68.1, 2024-Q3: 0.1}}\n"
+        "      - {id: sum, title: A sum, reported: {2024-Q2: 0.1, 2024-Q3: 0.2}}\n"
+        "      - {id: trained,",
+    )
+    assert nexus("load", str(write(tmp_path, "early.yaml", text))).exit_code == 0
+    tree = exported_iati(nexus, tmp_path / "early.xml")
+    assert valid(activity_schema, tree)
+    assert one(tree, "//activity-date[@type='2']/@iso-date") == "2024-05-15"  # as declared
+    held = tree.xpath("//result[title/narrative='Trainings held']/indicator/period")
+    # The March 2024 training is before the declared start: counted, from its day.
+    assert (held[0].find("period-start").get("iso-date"), _actuals(held[0])[""][0]) == (
+        "2024-03-04", "1"
+    )  # fmt: skip
+    summed = tree.xpath("//result[title/narrative='A sum']/indicator/period/actual/@value")
+    assert summed == ["0.3", "0.3"]  # 2024, and the life of the project; not 0.30000000000000004
+    latest = tree.xpath("//result[title/narrative='A share']/indicator/period/actual/@value")
+    assert latest == ["0.1", "0.1"]
+
+
+def test_document_links_use_the_standards_codes(
+    nexus: Run, tmp_path: Path, iati_standard: Path
+) -> None:
+    from salw_nexus.iati import FILE_FORMATS
+
+    assert set(FILE_FORMATS.values()) | {"application/octet-stream"} <= codelist(
+        iati_standard, "FileFormat"
+    )
+    sources = """\
+sources:
+  - {id: s-ru, title: Пресс-релиз, url: "https://example.org/news?id=5&lang=ru", language: ru-KZ,
+     date: 2025-03-14, kind: press release}
+  - {id: s-gz, title: Archive, url: https://example.org/files/report.pdf.gz, language: kaa}
+  - {id: s-docx, title: Evaluation, url: https://example.org/Eval.DOCX, kind: mid-term evaluation}
+"""
+    body = _odd(start="2024-01-01", more="      recipient_countries: {KZ: 100}\n").replace(
+        "    implementers: [UNODC]\n",
+        "    implementers: [UNODC]\n    sources: [s-ru, s-gz, s-docx]\n",
+    )
+    path = write(tmp_path, "docs.yaml", "version: 2\n" + sources + "projects:\n" + body)
+    assert nexus("load", str(path)).exit_code == 0, nexus("check", str(path)).stderr
+    tree = exported_iati(nexus, tmp_path / "docs.xml")
+    links = {link.findtext("title/narrative"): link for link in tree.xpath("//document-link")}
+    ru = links["Пресс-релиз"]
+    assert (ru.get("format"), ru.find("category").get("code")) == ("text/html", "A12")
+    assert ru.find("language").get("code") == "ru"
+    assert ru.find("title/narrative").get("{http://www.w3.org/XML/1998/namespace}lang") == "ru"
+    assert ru.find("document-date").get("iso-date") == "2025-03-14"
+    gz = links["Archive"]
+    assert gz.get("format") == "application/octet-stream"  # a .gz is no PDF
+    assert gz.find("language") is None  # Karakalpak: not in IATI's Language codelist
+    docx = links["Evaluation"]
+    assert docx.get("format") == FILE_FORMATS["docx"]
+    assert docx.find("category").get("code") == "A07"
+    for path_, name in {"//document-link/language/@code": "Language",
+                        "//document-link/@format": "FileFormat"}.items():  # fmt: skip
+        assert set(tree.xpath(path_)) <= codelist(iati_standard, name)

@@ -22,7 +22,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 # Embedded codelists belong to a version of the Standard (2-03/codelists/); non-embedded
-# ones are kept apart and change between versions (codelists_non_embedded/): the sectors.
+# ones are kept apart and change between versions (codelists_non_embedded/): the sectors
+# and the languages.
 EMBEDDED, NON_EMBEDDED = "2-03/codelists", "codelists_non_embedded"
 # (name in the module, codelist, where it is, what it is for)
 CODELISTS = (
@@ -33,6 +34,7 @@ CODELISTS = (
     ("SECTOR", "Sector", NON_EMBEDDED, "sectors: code in vocabulary 1 (DAC 5 digit)"),
     ("SECTOR_CATEGORY", "SectorCategory", NON_EMBEDDED,
      "sectors: code in vocabulary 2 (DAC 3 digit)"),
+    ("LANGUAGE", "Language", NON_EMBEDDED, "document links: a source's language"),
 )  # fmt: skip
 
 HEADER = '''"""IATI 2.03 codelists that an ``iati:`` mapping is checked against (``iati_refs.py``).

@@ -251,7 +251,8 @@ def _export_iati(
     session: Session, targets: Sequence[Target], *, project: str | None, fiscal_start: int
 ) -> Exported:
     from .files import write_files
-    from .iati import iati_activities, iati_xml
+    from .iati import iati_activities
+    from .iati_xml import iati_xml
 
     document = iati_activities(session, project=project, fiscal_start=fiscal_start)
     notes = [

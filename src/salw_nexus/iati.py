@@ -1,41 +1,45 @@
 """``nexus export --format iati``: each project as an IATI 2.03 activity.
 
 ``iati_activities`` gathers, as plain data, what the IATI Standard asks of an activity and
-the record can support; ``iati_xml`` writes it as an ``iati-activities`` document, in the
-order of the 2.03 activity schema. docs/iati.md says what goes where and what is left out.
+the record can support; ``iati_xml.py`` writes it as an ``iati-activities`` document, in
+the order of the 2.03 activity schema. docs/iati.md says what goes where and what is
+left out.
 
 Decisions (also in docs/iati.md):
 - References the record does not hold come from the project's ``iati:`` mapping
   (``iati_refs.py``); a missing one is an error naming it, never invented.
 - Participating organisations: the mapping's ``funding_orgs`` (role 1) and
   ``implementing_orgs`` (role 4), with their identifiers; where the mapping gives none for
-  a role, the record's ``donors`` or ``implementers`` by name only.
-- Activity dates: the declared ``start`` (actual if it has passed, else planned), or the
-  first training or handover (actual, with a note saying so); the declared ``end``
-  (actual once passed and the status says the project is completed, else planned).
+  a role, the record's ``donors`` or ``implementers`` by name only. The description is
+  ``iati.description``, or the title and those names; never the project's notes.
+- Activity dates: the declared ``start``, or the first training or handover (with a note
+  saying so): actual once passed and not in the pipeline, else planned; the declared
+  ``end``: actual once passed and the status says the project is completed, else planned.
 - Recipient countries: the countries of the project's trainings and handovers. Several of
   them need percentages that add up to 100 (IATI's rule): ``iati.recipient_countries``
   gives them; without it the split is even (to 0.01, the rest on the first), and the
-  export says so.
+  export says so, in the XML too.
 - Results: one result per indicator. Counted indicators are outputs (type 1); reported ones
-  "other" (9), the record not saying which level they are. The baseline is dated at the
-  project's start. One period per reporting year (calendar, or fiscal with
-  ``--fiscal-year-start``) from the project's start to today and every year with a
-  target; the actual is counted as ``summary`` and ``report`` count (``figures.py``): a
-  lower bound is given with a comment saying "at least", a figure the records do not
-  state is left out (never 0). The life-of-project target is a period from the declared
-  start to the declared end; without a declared end, it is in the indicator's description.
+  "other" (9), the record not saying which level they are. They start where the report's
+  life of the project does (the declared start, or an earlier first record). One period
+  per reporting year (calendar, or fiscal with ``--fiscal-year-start``) to today or the
+  declared end, and every year of the project with a target; the actual is counted as
+  ``summary`` and ``report`` count (``figures.py``): a lower bound is given with a comment
+  saying "at least", a figure the records do not state is left out (never 0). The
+  life-of-project target is a period to the declared end (the description says it holds
+  the yearly ones); without a declared end, it is in the indicator's description.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
-import xml.etree.ElementTree as ET
+import decimal
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import iati_codelists as codelists
 from .countries import name_of
 from .donor import checked_fiscal_start, cited_sources, find_project, first_record_day
 from .errors import UsageError, option
@@ -59,7 +63,7 @@ FUNDING, IMPLEMENTING = 1, 4
 PLANNED_START, ACTUAL_START, PLANNED_END, ACTUAL_END = 1, 2, 3, 4
 OUTPUT, OTHER_RESULT = 1, 9
 UNIT, PERCENTAGE = 1, 2
-COMPLETED = {3, 4}  # ActivityStatus: completion, post-completion
+PIPELINE, COMPLETED = 1, {3, 4}  # ActivityStatus: pipeline; completion, post-completion
 # DocumentCategory by the kind of source (a source's ``kind`` is free text): the first
 # word found in it decides; anything else is linked as a web page about the activity.
 DOCUMENT_CATEGORIES = (
@@ -70,6 +74,38 @@ DOCUMENT_CATEGORIES = (
     ("memorandum", "A09"),  # Memorandum of understanding
 )
 WEB_PAGE = "A12"  # Activity web page
+# IATI FileFormat (IANA media types) by file extension: the ones a source is likely to be;
+# tests/test_iati.py checks each is in the codelist. A page without an extension is HTML.
+FILE_FORMATS = {
+    "pdf": "application/pdf", "htm": "text/html", "html": "text/html", "txt": "text/plain",
+    "csv": "text/csv", "xml": "application/xml", "json": "application/json",
+    "doc": "application/msword", "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint", "zip": "application/zip",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+}  # fmt: skip
+# Said on each recipient country of an even split, in the XML itself.
+EVEN_SPLIT = "Share not stated in the record: an even split over the project's countries."
+# What each measure counts, in words for the indicator's description.
+COUNTED = {
+    Measure.TRAININGS: "the trainings held",
+    Measure.TRAINING_DAYS: "the days of training",
+    Measure.PARTICIPANTS: "the participants of the trainings",
+    Measure.FEMALE: "the women among the participants",
+    Measure.MALE: "the men among the participants",
+    Measure.PERSON_DAYS: "the person-days of training",
+    Measure.AGENCIES_TRAINED: "the national agencies whose officials were trained",
+    Measure.DELIVERIES: "the equipment handovers",
+    Measure.RECIPIENTS: "the agencies that received equipment",
+    Measure.ITEMS: "the items of {category} handed over",
+    Measure.COUNTRIES: "the countries reached",
+}
+# Counted distinct within a period: a year's count and the next one's do not add up.
+DISTINCT = {Measure.AGENCIES_TRAINED, Measure.RECIPIENTS, Measure.COUNTRIES}
 
 
 @dataclass(frozen=True)
@@ -142,6 +178,7 @@ class Result:
     description: str
     baseline: Baseline | None
     periods: list[ResultPeriod]
+    ascending: bool | None = None  # more is better; None: the record does not say
 
 
 @dataclass(frozen=True)
@@ -198,6 +235,16 @@ def iati_activities(
             "(docs/iati.md shows each); nothing is invented for them."
             + ("" if len(projects) == 1 else f" Or export one: {option(PROJECT_FIELD)} ID"),
         )
+    by_identifier: dict[str, list[str]] = {}
+    for stored in projects:
+        by_identifier.setdefault(str(stored["iati"]["identifier"]), []).append(str(stored["id"]))
+    shared = {i: ids for i, ids in by_identifier.items() if len(ids) > 1}
+    if shared:
+        raise UsageError(
+            "an IATI activity identifier names one activity, but "
+            + "; ".join(f"{', '.join(ids)} share {i}" for i, ids in shared.items()),
+            hint="Give each project its own iati.identifier.",
+        )
     return IatiDocument(
         generated=generated or dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         activities=[
@@ -216,40 +263,49 @@ def _activity(
     assert refs.identifier is not None
     assert refs.status is not None
     first = first_record_day(session, project_id=project_id)
-    start: dt.date | None = project["start"] or first
-    if start is None:
+    known = [day for day in (project["start"], first) if day is not None]
+    if not known:
         raise UsageError(
             f"project {project_id}: an IATI activity needs a start date, and the project "
             "declares none and has no training or handover yet",
             hint="Give the project's start in the record file.",
         )
+    start: dt.date = project["start"] or known[0]  # the declared start, else the first record
+    # The results count every record, as the report's life of the project does: from the
+    # declared start, or from the first record where that is earlier.
+    counted_from = min(known)
     countries, even = _countries(session, project_id, refs)
+    participating = _participating(project, refs)
     reporting = refs.reporting_org
     return Activity(
         project_id=project_id,
         identifier=refs.identifier,
         reporting_org=Organisation(reporting.name, reporting.ref, reporting.type),
         title=str(project["title"]),
-        description=_description(project),
-        participating=_participating(project, refs),
+        description=_description(project, refs),
+        participating=participating,
         status=refs.status,
         dates=_dates(project, start, refs, today),
         countries=countries,
         sectors=[Sector(s.vocabulary, s.code, s.percentage) for s in refs.sectors],
         documents=_documents(session, project_id),
-        results=_results(session, project, start, fiscal_start, today),
+        results=_results(session, project, counted_from, fiscal_start, today),
         even_split=even,
     )
 
 
-def _description(project: Mapping[str, Any]) -> str:
-    if project["notes"]:
-        return str(project["notes"])
+def _description(project: Mapping[str, Any], refs: IatiIn) -> str:
+    """``iati.description``, or the title and who implements and funds the project. Never
+    the project's notes: they are the record keeper's (where a fact comes from)."""
+    if refs.description:
+        return refs.description
     parts = [str(project["title"]).rstrip(".") + "."]
-    if project["implementers"]:
-        parts.append(f"Implemented by {', '.join(project['implementers'])}.")
-    if project["donors"]:
-        parts.append(f"Funded by {', '.join(project['donors'])}.")
+    implementers = [o.name for o in refs.implementing_orgs] or project["implementers"]
+    donors = [o.name for o in refs.funding_orgs] or project["donors"]
+    if implementers:
+        parts.append(f"Implemented by {', '.join(implementers)}.")
+    if donors:
+        parts.append(f"Funded by {', '.join(donors)}.")
     return " ".join(parts)
 
 
@@ -274,11 +330,14 @@ def _participating(project: Mapping[str, Any], refs: IatiIn) -> list[Organisatio
 def _dates(
     project: Mapping[str, Any], start: dt.date, refs: IatiIn, today: dt.date
 ) -> list[ActivityDate]:
+    # An actual start has passed, and a project in the pipeline (status 1) has not started.
+    started = start <= today and int(refs.status or 0) != PIPELINE
+    kind = ACTUAL_START if started else PLANNED_START
     if project["start"] is None:
         note = "The first training or handover in the record; the project declares no start."
-        dates = [ActivityDate(ACTUAL_START, start, note)]
+        dates = [ActivityDate(kind, start, note)]
     else:
-        dates = [ActivityDate(ACTUAL_START if start <= today else PLANNED_START, start)]
+        dates = [ActivityDate(kind, start)]
     end = project["end"]
     if end is not None:
         ended = end <= today and int(refs.status or 0) in COMPLETED
@@ -306,8 +365,14 @@ def _countries(session: Session, project_id: str, refs: IatiIn) -> tuple[list[Co
                 hint="Give every country of the project a percentage; they add up to 100.",
             )
         return [CountryShare(code, share) for code, share in given.items()], False
-    if len(reached) <= 1:
-        return [CountryShare(code, None) for code in reached], False
+    if not reached:
+        raise UsageError(
+            f"project {project_id}: an IATI activity names its recipient countries, and the "
+            "project has no training or handover to show where it works",
+            hint="Give them with their shares as iati.recipient_countries (e.g. {KZ: 100}).",
+        )
+    if len(reached) == 1:
+        return [CountryShare(reached[0], None)], False
     hundredths = [10000 // len(reached)] * len(reached)
     hundredths[0] += 10000 - sum(hundredths)
     return [CountryShare(c, h / 100) for c, h in zip(reached, hundredths, strict=True)], True
@@ -336,40 +401,69 @@ def _documents(session: Session, project_id: str) -> list[DocumentLink]:
     for source in linked:
         assert source.url is not None
         kind, language = described.get(source.source_id, (None, None))
-        guessed, _ = mimetypes.guess_type(source.url.split("?")[0].split("#")[0])
         # IATI dates a document to the day; a source dated to the month or year is not.
         day = dt.date.fromisoformat(source.date) if source.date and len(source.date) == 10 else None
         documents.append(DocumentLink(
-            url=source.url, format=guessed or "text/html", title=source.title,
-            category=_document_category(kind), language=(language or "").split("-")[0] or None,
-            day=day,
+            url=source.url, format=_file_format(source.url), title=source.title,
+            category=_document_category(kind), language=_language(language), day=day,
         ))  # fmt: skip
     return documents
+
+
+def _file_format(url: str) -> str:
+    """The IATI FileFormat (a media type) of what ``url`` points to, from its extension: a
+    web page where it has none, and "application/octet-stream" where it is not known."""
+    path = urllib.parse.urlsplit(url).path
+    name = path.rsplit("/", 1)[-1]
+    if "." not in name:
+        return "text/html"
+    return FILE_FORMATS.get(name.rsplit(".", 1)[-1].casefold(), "application/octet-stream")
+
+
+def _language(tag: str | None) -> str | None:
+    """A source's language (BCP 47: ``ru``, ``uz-Latn``) as IATI's Language codelist has
+    it (ISO 639-1), or None where the codelist has no such language."""
+    primary = (tag or "").split("-")[0].casefold()
+    return primary if primary in codelists.LANGUAGE else None
 
 
 # --- results ----------------------------------------------------------------------------
 
 
 def _years(
-    indicators: Sequence[IndicatorIn], start: dt.date, last: dt.date, fiscal_start: int
+    project: Mapping[str, Any],
+    indicators: Sequence[IndicatorIn],
+    start: dt.date,
+    last: dt.date,
+    fiscal_start: int,
 ) -> list[int]:
-    """The reporting years of the results: the project's so far, and any with a target."""
+    """The reporting years of the results: the project's so far, and any with a target,
+    which must be a year of the project."""
     first_year = Quarter.of(start).fiscal_year(fiscal_start)
+    end = project["end"]
+    last_year = Quarter.of(end).fiscal_year(fiscal_start) if end else first_year + 100
     years = set(range(first_year, Quarter.of(last).fiscal_year(fiscal_start) + 1))
-    labels = {year_label(y, fiscal_start): y for y in range(first_year, first_year + 60)}
+    labels = {year_label(y, fiscal_start): y for y in range(first_year, last_year + 1)}
     for indicator in indicators:
         for label in indicator.targets or {}:
-            if label not in labels:
-                fiscal = label.startswith("FY")
+            if label in labels:
+                years.add(labels[label])
+                continue
+            where = f"project {project['id']}, indicator {indicator.id}: the target for {label}"
+            if label.startswith("FY") == (fiscal_start == 1):
+                asked = "calendar years" if fiscal_start == 1 else "fiscal years"
                 raise UsageError(
-                    f"indicator {indicator.id}: the target for {label} is not a "
-                    f"{'fiscal' if fiscal_start != 1 else 'calendar'} year of the project",
-                    hint=f"Give {option('fiscal-year-start')} MONTH to match the record's "
-                    "fiscal years"
-                    if fiscal and fiscal_start == 1
-                    else "A fiscal year's target is labelled FY2025-26; a calendar year's 2025.",
-                )
-            years.add(labels[label])
+                    f"{where} is for a {'fiscal' if fiscal_start == 1 else 'calendar'} year, "
+                    f"and the export is in {asked}",
+                    hint=f"Give {option('fiscal-year-start')} with the month the record's "
+                    "fiscal years start (4: April)" if fiscal_start == 1 else
+                    f"Leave out {option('fiscal-year-start')} for calendar years.",
+                )  # fmt: skip
+            raise UsageError(
+                f"{where} is for a year outside the project ({start} to {end or 'today'})",
+                hint="A target is for a year of the project; correct the label or the "
+                "project's start or end in the record file.",
+            )
     return sorted(years)
 
 
@@ -399,24 +493,24 @@ def _measured_actuals(indicator: IndicatorIn, parts: Mapping[Any, Figures]) -> l
     return actuals
 
 
-def _explained(indicator: IndicatorIn, project: Mapping[str, Any]) -> str:
+def _explained(indicator: IndicatorIn, project: Mapping[str, Any], start: dt.date) -> str:
+    """The indicator's description: how its values come about, and how periods add up."""
     if indicator.measure is None:
         how = ("Values reported by the project per quarter; a period's actual is the latest "
                "value reported in it." if is_share(indicator) else
                "Values reported by the project per quarter; a period's actual is their sum.")  # fmt: skip
     else:
-        distinct = indicator.measure in {Measure.AGENCIES_TRAINED, Measure.RECIPIENTS,
-                                         Measure.COUNTRIES}  # fmt: skip
-        counted = indicator.measure.value + (
-            f" of {indicator.category}" if indicator.category else ""
-        )
-        how = (f"Counted from the project's records ({counted}); a period's "
-               "actual counts its records" + (": distinct in each period, so periods do not "
-               "add up." if distinct else "."))  # fmt: skip
+        counted = COUNTED[indicator.measure].format(category=indicator.category)
+        how = (f"Counted from the project's records: {counted}, in each period"
+               + ("; distinct within a period, so periods do not add up."
+                  if indicator.measure in DISTINCT else "."))  # fmt: skip
+    unit = f" {indicator.unit}" if indicator.unit else ""
     if indicator.target is not None and project["end"] is None:
-        unit = f" {indicator.unit}" if indicator.unit else ""
-        how += (f" Target over the life of the project: {_number(indicator.target)}{unit} "
+        how += (f" Target over the life of the project: {decimal_text(indicator.target)}{unit} "
                 "(the project declares no end date for a period to hold it).")  # fmt: skip
+    elif project["end"] is not None:
+        how += (f" The period from {start} to {project['end']} is the life of the project: "
+                "it holds the yearly periods, so add only those.")  # fmt: skip
     return how
 
 
@@ -433,7 +527,7 @@ def _results(
     project_id, end = str(project["id"]), project["end"]
     last = min(today, end) if end else today
     spans = []
-    for year in _years(indicators, start, last, fiscal_start):
+    for year in _years(project, indicators, start, last, fiscal_start):
         first_day, last_day = year_range(year, fiscal_start)
         spans.append((year_label(year, fiscal_start), max(first_day, start),
                       min(last_day, end) if end else last_day))  # fmt: skip
@@ -465,99 +559,17 @@ def _results(
             type=OTHER_RESULT if indicator.measure is None else OUTPUT,
             title=indicator.title,
             measure=PERCENTAGE if is_share(indicator) else UNIT,
-            description=_explained(indicator, project),
+            description=_explained(indicator, project, start),
+            ascending=True if indicator.measure is not None else None,
             baseline=baseline,
             periods=periods,
         ))  # fmt: skip
     return results
 
 
-# --- the XML ----------------------------------------------------------------------------
-
-
-def _number(value: Number) -> str:
-    """A number as IATI's decimals: 200, 72.5, never 200.0 or 7.25e+01."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _narrative(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, tag)
-    ET.SubElement(element, "narrative").text = text
-    return element
-
-
-def _organisation(parent: ET.Element, tag: str, org: Organisation) -> None:
-    attributes = {"ref": org.ref, "type": None if org.type is None else str(org.type),
-                  "role": None if org.role is None else str(org.role)}  # fmt: skip
-    element = ET.SubElement(parent, tag, {k: v for k, v in attributes.items() if v is not None})
-    ET.SubElement(element, "narrative").text = org.name
-
-
-def _result(parent: ET.Element, result: Result) -> None:
-    element = ET.SubElement(parent, "result", type=str(result.type))
-    _narrative(element, "title", result.title)
-    indicator = ET.SubElement(element, "indicator", measure=str(result.measure), ascending="1")
-    _narrative(indicator, "title", result.title)
-    _narrative(indicator, "description", result.description)
-    if result.baseline is not None:
-        ET.SubElement(indicator, "baseline", {"year": str(result.baseline.year),
-                      "iso-date": result.baseline.day.isoformat(),
-                      "value": _number(result.baseline.value)})  # fmt: skip
-    for period in result.periods:
-        held = ET.SubElement(indicator, "period")
-        ET.SubElement(held, "period-start", {"iso-date": period.start.isoformat()})
-        ET.SubElement(held, "period-end", {"iso-date": period.end.isoformat()})
-        if period.target is not None:
-            ET.SubElement(held, "target", value=_number(period.target))
-        for actual in period.actuals:
-            given = ET.SubElement(held, "actual", value=_number(actual.value))
-            if actual.dimension is not None:
-                name, value = actual.dimension
-                ET.SubElement(given, "dimension", name=name, value=value)
-            comments = [c for c in (actual.comment, period.comment) if c]
-            if comments:
-                _narrative(given, "comment", " ".join(comments))
-
-
-def iati_xml(document: IatiDocument) -> str:
-    """The ``iati-activities`` XML of ``document``, UTF-8, indented."""
-    root = ET.Element("iati-activities", {
-        "version": VERSION, "generated-datetime": document.generated.isoformat()})  # fmt: skip
-    for activity in document.activities:
-        element = ET.SubElement(root, "iati-activity", {XML_LANG: "en"})
-        ET.SubElement(element, "iati-identifier").text = activity.identifier
-        _organisation(element, "reporting-org", activity.reporting_org)
-        _narrative(element, "title", activity.title)
-        _narrative(element, "description", activity.description).set("type", "1")
-        for org in activity.participating:
-            _organisation(element, "participating-org", org)
-        ET.SubElement(element, "activity-status", code=str(activity.status))
-        for date in activity.dates:
-            dated = ET.SubElement(element, "activity-date",
-                                  {"type": str(date.type), "iso-date": date.day.isoformat()})  # fmt: skip
-            if date.note:
-                ET.SubElement(dated, "narrative").text = date.note
-        for country in activity.countries:
-            shared = {"code": country.code}
-            if country.percentage is not None:
-                shared["percentage"] = _number(country.percentage)
-            ET.SubElement(element, "recipient-country", shared)
-        for sector in activity.sectors:
-            classed = {"vocabulary": str(sector.vocabulary), "code": str(sector.code)}
-            if sector.percentage is not None:
-                classed["percentage"] = _number(sector.percentage)
-            ET.SubElement(element, "sector", classed)
-        for document_link in activity.documents:
-            linked = ET.SubElement(element, "document-link",
-                                   url=document_link.url, format=document_link.format)  # fmt: skip
-            _narrative(linked, "title", document_link.title)
-            ET.SubElement(linked, "category", code=document_link.category)
-            if document_link.language:
-                ET.SubElement(linked, "language", code=document_link.language)
-            if document_link.day:
-                ET.SubElement(linked, "document-date", {"iso-date": document_link.day.isoformat()})
-        for result in activity.results:
-            _result(element, result)
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+def decimal_text(value: Number) -> str:
+    """A number as IATI's decimals: 200, 72.5, 0.0000001; never 200.0, 7.25e+01, or the
+    0.30000000000000004 of adding 0.1 and 0.2 (15 significant digits are kept)."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return format(decimal.Decimal(f"{value:.15g}"), "f")

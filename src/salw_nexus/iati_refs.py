@@ -29,8 +29,10 @@ from .fields import Country, InputModel, Text
 # IATI's rule for identifiers (its standard ruleset: no /, &, | or ?); no white space either.
 IDENTIFIER_CHARACTERS = r"[^\s/&|?]+"
 # An organisation identifier: the registration agency's code (country or XM/XI, then the
-# agency: GB-COH, XM-DAC, XI-IATI), then the organisation's identifier in that register.
-ORGANISATION_RE = re.compile(rf"[A-Z]{{2}}-[A-Za-z0-9_]+-{IDENTIFIER_CHARACTERS}")
+# agency: GB-COH, XM-DAC, XI-IATI), then the organisation's identifier in that register;
+# or one of IATI's own codes for governments and agencies (CA-3, GB-1: the
+# OrganisationIdentifier codelist), which have no part after the agency's.
+ORGANISATION_RE = re.compile(rf"[A-Z]{{2}}-[A-Za-z0-9_]+(?:-{IDENTIFIER_CHARACTERS})?")
 IDENTIFIER_RE = re.compile(IDENTIFIER_CHARACTERS)
 VOCABULARY_CODES = {"1": codelists.SECTOR, "2": codelists.SECTOR_CATEGORY}
 
@@ -39,8 +41,8 @@ def _organisation_ref(value: Any) -> Any:
     if isinstance(value, str) and not ORGANISATION_RE.fullmatch(value.strip()):
         raise ValueError(
             f"{value!r} is not an IATI organisation identifier: write the registration "
-            "agency's code, then the organisation's identifier there (e.g. GB-COH-01234567), "
-            "without spaces, /, &, | or ?"
+            "agency's code, then the organisation's identifier there (e.g. GB-COH-01234567; "
+            "a government's own, e.g. CA-3), without spaces, /, &, | or ?"
         )
     return value.strip() if isinstance(value, str) else value
 
@@ -94,11 +96,22 @@ class OrganisationIn(InputModel):
     name: Text
 
 
+def _sector_code(value: Any) -> Any:
+    """A code as written: a whole number (15240) or text ("16.4", "007"), never a decimal
+    number or a truth value, which YAML makes of an unquoted code."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(
+            f"a sector code is a whole number or text, not {value!r}: quote a code such as "
+            '"16.4" (YAML reads it as a number)'
+        )
+    return value.strip() if isinstance(value, str) else value
+
+
 class SectorIn(InputModel):
     """A sector of the activity: a code in a sector vocabulary (1: DAC 5-digit)."""
 
     vocabulary: SectorVocabulary = 1
-    code: Annotated[int | str, Field(union_mode="left_to_right")]
+    code: Annotated[int | str, Field(union_mode="smart"), BeforeValidator(_sector_code)]
     percentage: Percentage | None = None
 
     @model_validator(mode="after")
@@ -127,6 +140,9 @@ class IatiIn(InputModel):
     implementing_orgs: Annotated[list[OrganisationIn], Field(default_factory=list)]
     sectors: Annotated[list[SectorIn], Field(default_factory=list)]
     status: ActivityStatus | None = None
+    # The activity's description for IATI; without it, its title and who implements and
+    # funds it. (A project's notes are the record keeper's, and are never published.)
+    description: Text | None = None
     # Each recipient country's share of the budget, which the record does not hold; without
     # it, an activity in several countries is split evenly (docs/iati.md).
     recipient_countries: dict[Country, Percentage] | None = None
@@ -149,7 +165,11 @@ class IatiIn(InputModel):
             shares = [s.percentage for s in sectors]
             if len(sectors) == 1 and shares[0] in (None, 100):
                 continue
-            if None in shares or not _adds_to_100([s for s in shares if s is not None]):
+            if len(sectors) == 1:
+                problems.append(("sectors", (
+                    f"the only sector of vocabulary {vocabulary} has all of the activity: its "
+                    "percentage is 100, or not given")))  # fmt: skip
+            elif None in shares or not _adds_to_100([s for s in shares if s is not None]):
                 problems.append(("sectors", (
                     f"{len(sectors)} sectors of vocabulary {vocabulary}: give each a percentage, "
                     "and let them add up to 100 (IATI's rule for several sectors)")))  # fmt: skip

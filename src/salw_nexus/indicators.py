@@ -145,12 +145,12 @@ def is_share(indicator: IndicatorIn) -> bool:
 
 
 def reported_value(indicator: IndicatorIn, first: dt.date, last: dt.date) -> Number | None:
-    """A reported indicator over the quarters that start from ``first`` to ``last``: their
+    """A reported indicator over the quarters that overlap ``first`` to ``last``: their
     values added, or the latest for a percentage (a share is not a sum); None if none."""
     found = sorted(
         (quarter.start, value)
         for label, value in (indicator.reported or {}).items()
-        if first <= (quarter := Quarter.parse(label)).start <= last
+        if (quarter := Quarter.parse(label)).start <= last and quarter.end >= first
     )
     if not found:
         return None
@@ -160,9 +160,9 @@ def reported_value(indicator: IndicatorIn, first: dt.date, last: dt.date) -> Num
 def _reported(indicator: IndicatorIn, period: Period) -> list[Figure]:
     """A reported indicator's three spans: its quarter's value, then the year's and the
     project's."""
-    last = period.quarter.start
+    last = period.quarter.end
     return [(reported_value(indicator, first, last), False)
-            for first in (last, period.year_start, dt.date.min)]  # fmt: skip
+            for first in (period.quarter.start, period.year_start, dt.date.min)]  # fmt: skip
 
 
 def indicator_rows(

@@ -48,8 +48,11 @@ def export(
     project: IatiProjectOption = None,
     fiscal_start: IatiFiscalStartOption = 1,
 ) -> None:
-    """Write the whole store out in the record format (YAML and JSON load back unchanged),
-    or with --format iati each project as an IATI 2.03 activity."""
+    """Write the store out: the record format, CSV tables, or IATI activities.
+
+    YAML and JSON are the record format and load back unchanged; CSV is for spreadsheets;
+    --format iati writes each project as an IATI 2.03 activity (docs/iati.md).
+    """
     from salw_nexus import export, render
 
     if fmt is not ExportFormat.iati and (project is not None or fiscal_start != 1):
