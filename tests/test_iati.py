@@ -33,6 +33,7 @@ from .conftest import REPO, SEED, Run, Store, write
 from .test_records import refused_change
 
 EXAMPLE = Path(__file__).parent / "sources" / "example-project.yaml"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # An lxml tree: Any, as lxml's stubs type what xpath() finds as a union of every result.
 Tree = Any
@@ -107,6 +108,17 @@ def exported_iati(run: Run, path: Path, *args: str) -> Tree:
     assert result.exit_code == 0, result.stderr
     assert f"wrote {path}" in " ".join(result.stderr.split())
     return etree.parse(str(path))
+
+
+def export_refused(run: Run, tmp_path: Path, text: str, *args: str) -> str:
+    """Load the record file ``text``, then see ``export --format iati`` refuse it (exit 2,
+    nothing on stdout); returns stderr on one line."""
+    assert run("load", str(write(tmp_path, "records.yaml", text))).exit_code == 0
+    result = run("export", "--format", "iati", *args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    return " ".join(result.stderr.split())
 
 
 def valid(schema: etree.XMLSchema, tree: Tree) -> bool:
@@ -504,6 +516,8 @@ def test_other_vocabularies_keep_their_codes_as_written(loaded: Run, tmp_path: P
          [":9:", "field 'iati.sectors'", "the only sector of vocabulary 1 has all of the activity"]),
         ("[{vocabulary: 1, code: 15240}]", "[{vocabulary: 8, code: 16.4}]",
          [":9:", "field 'iati.sectors[0].code'", 'quote a code such as "16.4"']),
+        ("[{vocabulary: 1, code: 15240}]", "[{vocabulary: 99, code: ' '}]",
+         [":9:", "field 'iati.sectors[0].code'", "a sector code is not empty"]),
     ],
 )  # fmt: skip
 def test_check_finds_a_bad_reference(
@@ -637,9 +651,10 @@ def test_an_activity_needs_a_country_and_its_own_identifier(nexus: Run, tmp_path
     both = planned.replace("status: 2\n", "status: 2\n      recipient_countries: {KZ: 100}\n")
     text = both + _odd(id="twin", start="2030-01-01", more="      recipient_countries: {KG: 100}\n")
     assert nexus("load", str(_project_file(tmp_path, "b.yaml", text))).exit_code == 0
-    shared = nexus("export", "--format", "iati")
-    assert shared.exit_code == 2
-    assert "odd, twin share XM-EXAMPLE-1-ODD" in " ".join(shared.stderr.split())
+    for selected in ((), ("--project", "twin")):  # one at a time must not publish two
+        shared = nexus("export", "--format", "iati", *selected)
+        assert shared.exit_code == 2
+        assert "odd, twin share XM-EXAMPLE-1-ODD" in " ".join(shared.stderr.split())
 
 
 def test_dates_that_have_not_come_are_planned(
@@ -663,10 +678,7 @@ def test_dates_that_have_not_come_are_planned(
 
 def test_targets_outside_the_project_are_refused(nexus: Run, tmp_path: Path) -> None:
     text = ENDED.replace('targets: {"2024": 1, "2025": 2}', 'targets: {"2024": 1, "2026": 2}')
-    assert nexus("load", str(write(tmp_path, "late.yaml", text))).exit_code == 0
-    result = nexus("export", "--format", "iati")
-    assert result.exit_code == 2
-    said = " ".join(result.stderr.split())
+    said = export_refused(nexus, tmp_path, text)
     assert ("project ended, indicator held: the target for 2026 is for a year outside the "
             "project (2024-01-15 to 2025-06-30)") in said  # fmt: skip
     fiscal = nexus("export", "--format", "iati", "--fiscal-year-start", "4")
@@ -716,10 +728,11 @@ sources:
      date: 2025-03-14, kind: press release}
   - {id: s-gz, title: Archive, url: https://example.org/files/report.pdf.gz, language: kaa}
   - {id: s-docx, title: Evaluation, url: https://example.org/Eval.DOCX, kind: mid-term evaluation}
+  - {id: s-php, title: News page, url: https://example.org/news.php}
 """
     body = _odd(start="2024-01-01", more="      recipient_countries: {KZ: 100}\n").replace(
         "    implementers: [UNODC]\n",
-        "    implementers: [UNODC]\n    sources: [s-ru, s-gz, s-docx]\n",
+        "    implementers: [UNODC]\n    sources: [s-ru, s-gz, s-docx, s-php]\n",
     )
     path = write(tmp_path, "docs.yaml", "version: 2\n" + sources + "projects:\n" + body)
     assert nexus("load", str(path)).exit_code == 0, nexus("check", str(path)).stderr
@@ -728,14 +741,77 @@ sources:
     ru = links["Пресс-релиз"]
     assert (ru.get("format"), ru.find("category").get("code")) == ("text/html", "A12")
     assert ru.find("language").get("code") == "ru"
-    assert ru.find("title/narrative").get("{http://www.w3.org/XML/1998/namespace}lang") == "ru"
+    assert ru.find("title/narrative").get(XML_LANG) == "ru-KZ"  # the title's own language
     assert ru.find("document-date").get("iso-date") == "2025-03-14"
     gz = links["Archive"]
     assert gz.get("format") == "application/octet-stream"  # a .gz is no PDF
-    assert gz.find("language") is None  # Karakalpak: not in IATI's Language codelist
+    assert gz.find("language") is None  # Karakalpak: not in IATI's Language codelist,
+    assert gz.find("title/narrative").get(XML_LANG) == "kaa"  # but not English either
+    assert links["News page"].get("format") == "text/html"  # a page a server makes
     docx = links["Evaluation"]
     assert docx.get("format") == FILE_FORMATS["docx"]
     assert docx.find("category").get("code") == "A07"
     for path_, name in {"//document-link/language/@code": "Language",
                         "//document-link/@format": "FileFormat"}.items():  # fmt: skip
         assert set(tree.xpath(path_)) <= codelist(iati_standard, name)
+
+
+def test_nothing_after_the_declared_end_is_dropped(nexus: Run, tmp_path: Path) -> None:
+    """A record or a reported value after the declared end has no period: the export says
+    so, rather than give smaller results than the report."""
+    late = (
+        ENDED
+        + """\
+  - {id: t3, title: Late course, country: KZ, start: 2025-08-01, end: 2025-08-01,
+     participants: 7}
+"""
+    )
+    said = export_refused(nexus, tmp_path, late)
+    assert ("project ended has a training or handover on 2025-08-01, after its declared end "
+            "(2025-06-30)") in said  # fmt: skip
+    assert nexus("remove", "t3", "--yes").exit_code == 0
+    reported = ENDED.replace(
+        "      - {id: trained,",
+        "      - {id: later, title: Later, reported: {2025-Q2: 1, 2025-Q3: 2}}\n"
+        "      - {id: trained,",
+    )
+    assert ("indicator later: a value is reported for 2025-Q3, after the project's declared "
+            "end (2025-06-30)") in export_refused(nexus, tmp_path, reported)  # fmt: skip
+
+
+def test_values_reported_before_the_first_record_are_counted(
+    nexus: Run, tmp_path: Path, activity_schema: etree.XMLSchema
+) -> None:
+    """A quarter reported before the declared start and every record starts the results,
+    as it starts the report's life of the project."""
+    text = ENDED.replace(
+        "      - {id: trained,",
+        "      - {id: early, title: Early, reported: {2023-Q4: 5, 2024-Q1: 1}}\n"
+        "      - {id: trained,",
+    )
+    assert nexus("load", str(write(tmp_path, "early.yaml", text))).exit_code == 0
+    tree = exported_iati(nexus, tmp_path / "early.xml")
+    assert valid(activity_schema, tree)
+    periods = tree.xpath("//result[title/narrative='Early']/indicator/period")
+    assert [(p.find("period-start").get("iso-date"), _actuals(p)[""][0]) for p in periods] == [
+        ("2023-10-01", "5"), ("2024-01-01", "1"), ("2023-10-01", "6")
+    ]  # 2023, 2024 and the life of the project  # fmt: skip
+
+
+def test_a_project_of_one_year_has_one_period(nexus: Run, tmp_path: Path) -> None:
+    """When the year is the life of the project, its target goes on that one period."""
+    text = (ENDED.replace("start: 2024-01-15", "start: 2024-01-01")
+            .replace("end: 2025-06-30", "end: 2024-12-31")
+            .replace('targets: {"2024": 1, "2025": 2}', "targets: {}")
+            .replace("start: 2025-02-10, end: 2025-02-12", "start: 2024-02-10, end: 2024-02-12"))  # fmt: skip
+    assert nexus("load", str(write(tmp_path, "year.yaml", text))).exit_code == 0
+    tree = exported_iati(nexus, tmp_path / "year.xml")
+    periods = tree.xpath("//result[title/narrative='Trainings held']/indicator/period")
+    assert [(p.find("period-start").get("iso-date"), p.find("period-end").get("iso-date"),
+             p.find("target").get("value"), _actuals(p)[""][0]) for p in periods] == [
+        ("2024-01-01", "2024-12-31", "3", "2")
+    ]  # fmt: skip
+    description = one(
+        tree, "//result[title/narrative='Trainings held']//description/narrative/text()"
+    )
+    assert "holds the yearly periods" not in description

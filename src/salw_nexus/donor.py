@@ -202,8 +202,8 @@ def checked_fiscal_start(month: int) -> int:
         raise UsageError(f"{option('fiscal-year-start')}: {exc}") from None
 
 
-def first_record_day(session: Session, *, project_id: str) -> dt.date | None:
-    """The day of the project's first training or handover, if it has any."""
+def record_span(session: Session, *, project_id: str) -> tuple[dt.date | None, dt.date | None]:
+    """The days of the project's first and last training or handover (None: it has none)."""
     from sqlalchemy import func, select, union_all
 
     t, d = TRAINING.c, DELIVERY.c
@@ -211,8 +211,8 @@ def first_record_day(session: Session, *, project_id: str) -> dt.date | None:
         select(t.start.label("day")).where(t.project_id == project_id),
         select(d.date.label("day")).where(d.project_id == project_id),
     ).subquery()
-    day: dt.date | None = session.scalar(select(func.min(days.c.day)))
-    return day
+    first, last = session.execute(select(func.min(days.c.day), func.max(days.c.day))).one()
+    return first, last
 
 
 def report_period(
@@ -228,7 +228,7 @@ def report_period(
     before ``today``); a quarter after today or before the project starts is refused."""
     checked_fiscal_start(fiscal_start)
     chosen = quarter or last_complete_quarter(today)
-    first_record = first_record_day(session, project_id=str(project["id"]))
+    first_record, _ = record_span(session, project_id=str(project["id"]))
     declared = project.get("start")
     known = [day for day in (declared, first_record) if isinstance(day, dt.date)]
     # Not before the years records may have: a store written before the bounds (or by SQL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -58,3 +59,11 @@ def csv_cell(key: str, value: Any) -> str:
             return CSV_LIST_SEPARATOR.join(f"{k}: {v}" for k, v in value.items())  # ru: ...
         return json.dumps(value, ensure_ascii=False)  # a project's IATI references
     return str(value)
+
+
+def decimal_text(value: int | float) -> str:
+    """A number as IATI's decimals: 200, 72.5, 0.0000001; never 200.0, 7.25e+01, or the
+    0.30000000000000004 of adding 0.1 and 0.2 (15 significant digits are kept)."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return format(decimal.Decimal(f"{value:.15g}"), "f")

@@ -21,7 +21,8 @@ Decisions (also in docs/iati.md):
   export says so, in the XML too.
 - Results: one result per indicator. Counted indicators are outputs (type 1); reported ones
   "other" (9), the record not saying which level they are. They start where the report's
-  life of the project does (the declared start, or an earlier first record). One period
+  life of the project does (the declared start, or an earlier record or reported
+  quarter); a record or value after the declared end is refused, not dropped. One period
   per reporting year (calendar, or fiscal with ``--fiscal-year-start``) to today or the
   declared end, and every year of the project with a target; the actual is counted as
   ``summary`` and ``report`` count (``figures.py``): a lower bound is given with a comment
@@ -33,7 +34,6 @@ Decisions (also in docs/iati.md):
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,15 +41,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import iati_codelists as codelists
 from .countries import name_of
-from .donor import checked_fiscal_start, cited_sources, find_project, first_record_day
+from .donor import checked_fiscal_start, cited_sources, find_project, record_span
 from .errors import UsageError, option
-from .figures import BY_COUNTRY, Count, Figures, figures
 from .iati_refs import IatiIn, iati_of, missing_refs
-from .indicators import is_share, measured, reported_value, sex_parts
+from .iati_results import Result, iati_results
 from .kinds import PROJECT_FIELD
-from .models import BY_SEX, IndicatorIn, Measure, indicators_of
-from .periods import Quarter, year_label, year_range
-from .reports import DELIVERY, PROJECT, TRAINING, Filters
+from .models import IndicatorIn, indicators_of
+from .periods import Quarter
+from .reports import DELIVERY, PROJECT, TRAINING
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -58,11 +57,9 @@ VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 Number = int | float
 
-# OrganisationRole, ActivityDateType, ResultType and IndicatorMeasure codes used here.
+# OrganisationRole and ActivityDateType codes used here.
 FUNDING, IMPLEMENTING = 1, 4
 PLANNED_START, ACTUAL_START, PLANNED_END, ACTUAL_END = 1, 2, 3, 4
-OUTPUT, OTHER_RESULT = 1, 9
-UNIT, PERCENTAGE = 1, 2
 PIPELINE, COMPLETED = 1, {3, 4}  # ActivityStatus: pipeline; completion, post-completion
 # DocumentCategory by the kind of source (a source's ``kind`` is free text): the first
 # word found in it decides; anything else is linked as a web page about the activity.
@@ -87,25 +84,12 @@ FILE_FORMATS = {
     "odt": "application/vnd.oasis.opendocument.text",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
     "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+    # pages a web server makes
+    "php": "text/html", "asp": "text/html", "aspx": "text/html", "jsp": "text/html",
+    "shtml": "text/html", "cfm": "text/html",
 }  # fmt: skip
 # Said on each recipient country of an even split, in the XML itself.
 EVEN_SPLIT = "Share not stated in the record: an even split over the project's countries."
-# What each measure counts, in words for the indicator's description.
-COUNTED = {
-    Measure.TRAININGS: "the trainings held",
-    Measure.TRAINING_DAYS: "the days of training",
-    Measure.PARTICIPANTS: "the participants of the trainings",
-    Measure.FEMALE: "the women among the participants",
-    Measure.MALE: "the men among the participants",
-    Measure.PERSON_DAYS: "the person-days of training",
-    Measure.AGENCIES_TRAINED: "the national agencies whose officials were trained",
-    Measure.DELIVERIES: "the equipment handovers",
-    Measure.RECIPIENTS: "the agencies that received equipment",
-    Measure.ITEMS: "the items of {category} handed over",
-    Measure.COUNTRIES: "the countries reached",
-}
-# Counted distinct within a period: a year's count and the next one's do not add up.
-DISTINCT = {Measure.AGENCIES_TRAINED, Measure.RECIPIENTS, Measure.COUNTRIES}
 
 
 @dataclass(frozen=True)
@@ -142,43 +126,9 @@ class DocumentLink:
     format: str
     title: str
     category: str
-    language: str | None
+    language: str | None  # in IATI's Language codelist
     day: dt.date | None
-
-
-@dataclass(frozen=True)
-class Actual:
-    value: Number
-    comment: str | None = None
-    dimension: tuple[str, str] | None = None  # ("sex", "female"), ("country", "KZ")
-
-
-@dataclass(frozen=True)
-class ResultPeriod:
-    start: dt.date
-    end: dt.date
-    target: Number | None
-    actuals: list[Actual]
-    comment: str | None = None  # on every actual: "to 2026-11-23"
-
-
-@dataclass(frozen=True)
-class Baseline:
-    year: int
-    day: dt.date
-    value: Number
-
-
-@dataclass(frozen=True)
-class Result:
-    indicator_id: str
-    type: int
-    title: str
-    measure: int
-    description: str
-    baseline: Baseline | None
-    periods: list[ResultPeriod]
-    ascending: bool | None = None  # more is better; None: the record does not say
+    title_language: str | None = None  # the source's language tag, where not English
 
 
 @dataclass(frozen=True)
@@ -235,10 +185,14 @@ def iati_activities(
             "(docs/iati.md shows each); nothing is invented for them."
             + ("" if len(projects) == 1 else f" Or export one: {option(PROJECT_FIELD)} ID"),
         )
+    # An identifier names one activity: among every project of the store, not only those
+    # exported now (an export of one project at a time must not publish two under one).
     by_identifier: dict[str, list[str]] = {}
-    for stored in projects:
-        by_identifier.setdefault(str(stored["iati"]["identifier"]), []).append(str(stored["id"]))
-    shared = {i: ids for i, ids in by_identifier.items() if len(ids) > 1}
+    for project_id, refs in session.execute(select(PROJECT.c.id, PROJECT.c.iati)):
+        if refs and refs.get("identifier"):
+            by_identifier.setdefault(str(refs["identifier"]), []).append(str(project_id))
+    exported = {str(p["iati"]["identifier"]) for p in projects}
+    shared = {i: ids for i, ids in by_identifier.items() if len(ids) > 1 and i in exported}
     if shared:
         raise UsageError(
             "an IATI activity identifier names one activity, but "
@@ -262,7 +216,10 @@ def _activity(
     assert refs.reporting_org is not None
     assert refs.identifier is not None
     assert refs.status is not None
-    first = first_record_day(session, project_id=project_id)
+    first, last = record_span(session, project_id=project_id)
+    indicators = indicators_of(project["indicators"])
+    quarters = sorted(Quarter.parse(label) for i in indicators for label in i.reported or {})
+    _nothing_after_the_end(project, last, indicators, quarters)
     known = [day for day in (project["start"], first) if day is not None]
     if not known:
         raise UsageError(
@@ -271,9 +228,9 @@ def _activity(
             hint="Give the project's start in the record file.",
         )
     start: dt.date = project["start"] or known[0]  # the declared start, else the first record
-    # The results count every record, as the report's life of the project does: from the
-    # declared start, or from the first record where that is earlier.
-    counted_from = min(known)
+    # The results count every record and every value reported, as the report's life of the
+    # project does: from the declared start, or the first of them where that is earlier.
+    counted_from = min(known + [q.start for q in quarters[:1]])
     countries, even = _countries(session, project_id, refs)
     participating = _participating(project, refs)
     reporting = refs.reporting_org
@@ -289,9 +246,37 @@ def _activity(
         countries=countries,
         sectors=[Sector(s.vocabulary, s.code, s.percentage) for s in refs.sectors],
         documents=_documents(session, project_id),
-        results=_results(session, project, counted_from, fiscal_start, today),
+        results=iati_results(session, project, counted_from, fiscal_start, today),
         even_split=even,
     )
+
+
+def _nothing_after_the_end(
+    project: Mapping[str, Any],
+    last: dt.date | None,
+    indicators: Sequence[IndicatorIn],
+    quarters: Sequence[Quarter],
+) -> None:
+    """Refuse a record or a reported value after the declared end: no period of the
+    project holds it, and leaving it out would make the results smaller than the report's."""
+    end = project["end"]
+    if end is None:
+        return
+    where = f"project {project['id']}"
+    hint = "Correct the project's end, or the record, in the record file."
+    if last is not None and last > end:
+        raise UsageError(
+            f"{where} has a training or handover on {last}, after its declared end ({end})",
+            hint=hint,
+        )
+    late = [q for q in quarters if q.start > end]
+    if late:
+        named = next(i.id for i in indicators if late[-1].label() in (i.reported or {}))
+        raise UsageError(
+            f"{where}, indicator {named}: a value is reported for {late[-1].label()}, after "
+            f"the project's declared end ({end})",
+            hint=hint,
+        )
 
 
 def _description(project: Mapping[str, Any], refs: IatiIn) -> str:
@@ -406,6 +391,7 @@ def _documents(session: Session, project_id: str) -> list[DocumentLink]:
         documents.append(DocumentLink(
             url=source.url, format=_file_format(source.url), title=source.title,
             category=_document_category(kind), language=_language(language), day=day,
+            title_language=None if (language or "en").split("-")[0] == "en" else language,
         ))  # fmt: skip
     return documents
 
@@ -425,151 +411,3 @@ def _language(tag: str | None) -> str | None:
     it (ISO 639-1), or None where the codelist has no such language."""
     primary = (tag or "").split("-")[0].casefold()
     return primary if primary in codelists.LANGUAGE else None
-
-
-# --- results ----------------------------------------------------------------------------
-
-
-def _years(
-    project: Mapping[str, Any],
-    indicators: Sequence[IndicatorIn],
-    start: dt.date,
-    last: dt.date,
-    fiscal_start: int,
-) -> list[int]:
-    """The reporting years of the results: the project's so far, and any with a target,
-    which must be a year of the project."""
-    first_year = Quarter.of(start).fiscal_year(fiscal_start)
-    end = project["end"]
-    last_year = Quarter.of(end).fiscal_year(fiscal_start) if end else first_year + 100
-    years = set(range(first_year, Quarter.of(last).fiscal_year(fiscal_start) + 1))
-    labels = {year_label(y, fiscal_start): y for y in range(first_year, last_year + 1)}
-    for indicator in indicators:
-        for label in indicator.targets or {}:
-            if label in labels:
-                years.add(labels[label])
-                continue
-            where = f"project {project['id']}, indicator {indicator.id}: the target for {label}"
-            if label.startswith("FY") == (fiscal_start == 1):
-                asked = "calendar years" if fiscal_start == 1 else "fiscal years"
-                raise UsageError(
-                    f"{where} is for a {'fiscal' if fiscal_start == 1 else 'calendar'} year, "
-                    f"and the export is in {asked}",
-                    hint=f"Give {option('fiscal-year-start')} with the month the record's "
-                    "fiscal years start (4: April)" if fiscal_start == 1 else
-                    f"Leave out {option('fiscal-year-start')} for calendar years.",
-                )  # fmt: skip
-            raise UsageError(
-                f"{where} is for a year outside the project ({start} to {end or 'today'})",
-                hint="A target is for a year of the project; correct the label or the "
-                "project's start or end in the record file.",
-            )
-    return sorted(years)
-
-
-def _count_actuals(count: Count, dimension: tuple[str, str] | None = None) -> list[Actual]:
-    """A count as IATI actuals: known, or a lower bound with a comment; none if unknown
-    (a lower bound of 0 says nothing either)."""
-    if count.value is None or (count.lower_bound and count.value == 0):
-        return []
-    comment = (f"At least {count.value}: some records of the period do not state it."
-               if count.lower_bound else None)  # fmt: skip
-    return [Actual(count.value, comment, dimension)]
-
-
-def _measured_actuals(indicator: IndicatorIn, parts: Mapping[Any, Figures]) -> list[Actual]:
-    measure = indicator.measure
-    assert measure is not None
-    total = sum(parts.values(), Figures())
-    actuals = _count_actuals(measured(total, measure, indicator.category))
-    wanted = indicator.disaggregate or []
-    if "sex" in wanted and measure in BY_SEX:
-        for name, count in sex_parts(total, measure):
-            actuals += _count_actuals(count, ("sex", name))
-    if "country" in wanted:
-        for code in sorted(parts, key=str):
-            count = measured(parts[code], measure, indicator.category)
-            actuals += _count_actuals(count, ("country", str(code)))
-    return actuals
-
-
-def _explained(indicator: IndicatorIn, project: Mapping[str, Any], start: dt.date) -> str:
-    """The indicator's description: how its values come about, and how periods add up."""
-    if indicator.measure is None:
-        how = ("Values reported by the project per quarter; a period's actual is the latest "
-               "value reported in it." if is_share(indicator) else
-               "Values reported by the project per quarter; a period's actual is their sum.")  # fmt: skip
-    else:
-        counted = COUNTED[indicator.measure].format(category=indicator.category)
-        how = (f"Counted from the project's records: {counted}, in each period"
-               + ("; distinct within a period, so periods do not add up."
-                  if indicator.measure in DISTINCT else "."))  # fmt: skip
-    unit = f" {indicator.unit}" if indicator.unit else ""
-    if indicator.target is not None and project["end"] is None:
-        how += (f" Target over the life of the project: {decimal_text(indicator.target)}{unit} "
-                "(the project declares no end date for a period to hold it).")  # fmt: skip
-    elif project["end"] is not None:
-        how += (f" The period from {start} to {project['end']} is the life of the project: "
-                "it holds the yearly periods, so add only those.")  # fmt: skip
-    return how
-
-
-def _results(
-    session: Session,
-    project: Mapping[str, Any],
-    start: dt.date,
-    fiscal_start: int,
-    today: dt.date,
-) -> list[Result]:
-    indicators = indicators_of(project["indicators"])
-    if not indicators:
-        return []
-    project_id, end = str(project["id"]), project["end"]
-    last = min(today, end) if end else today
-    spans = []
-    for year in _years(project, indicators, start, last, fiscal_start):
-        first_day, last_day = year_range(year, fiscal_start)
-        spans.append((year_label(year, fiscal_start), max(first_day, start),
-                      min(last_day, end) if end else last_day))  # fmt: skip
-    if end is not None:
-        spans.append(("", start, end))  # the life of the project
-    parts = [figures(session, by=BY_COUNTRY, filters=Filters(start=a, end=b, project=project_id))
-             if a <= today else {} for _, a, b in spans]  # fmt: skip
-    results = []
-    for indicator in indicators:
-        periods = []
-        for (label, first_day, last_day), found in zip(spans, parts, strict=True):
-            target = (indicator.targets or {}).get(label) if label else indicator.target
-            begun = first_day <= today
-            if indicator.measure is not None:
-                actuals = _measured_actuals(indicator, found) if begun else []
-            else:
-                value = reported_value(indicator, first_day, last_day)
-                actuals = [Actual(value)] if value is not None else []
-            if target is None and not actuals:
-                continue  # nothing known of the period
-            running = (
-                f"To {today}: the period has not ended." if begun and last_day > today else None
-            )
-            periods.append(ResultPeriod(first_day, last_day, target, actuals, running))
-        baseline = (Baseline(start.year, start, indicator.baseline)
-                    if indicator.baseline is not None else None)  # fmt: skip
-        results.append(Result(
-            indicator_id=indicator.id,
-            type=OTHER_RESULT if indicator.measure is None else OUTPUT,
-            title=indicator.title,
-            measure=PERCENTAGE if is_share(indicator) else UNIT,
-            description=_explained(indicator, project, start),
-            ascending=True if indicator.measure is not None else None,
-            baseline=baseline,
-            periods=periods,
-        ))  # fmt: skip
-    return results
-
-
-def decimal_text(value: Number) -> str:
-    """A number as IATI's decimals: 200, 72.5, 0.0000001; never 200.0, 7.25e+01, or the
-    0.30000000000000004 of adding 0.1 and 0.2 (15 significant digits are kept)."""
-    if isinstance(value, int) or float(value).is_integer():
-        return str(int(value))
-    return format(decimal.Decimal(f"{value:.15g}"), "f")

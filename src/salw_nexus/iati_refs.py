@@ -104,6 +104,8 @@ def _sector_code(value: Any) -> Any:
             f"a sector code is a whole number or text, not {value!r}: quote a code such as "
             '"16.4" (YAML reads it as a number)'
         )
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("a sector code is not empty")
     return value.strip() if isinstance(value, str) else value
 
 

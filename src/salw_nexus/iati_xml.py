@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .iati import EVEN_SPLIT, VERSION, XML_LANG, IatiDocument, Organisation, Result, decimal_text
+from .formatting import decimal_text
+from .iati import EVEN_SPLIT, VERSION, XML_LANG, IatiDocument, Organisation
+from .iati_results import Result
 
 
 def _narrative(parent: ET.Element, tag: str, text: str) -> ET.Element:
@@ -83,8 +85,8 @@ def iati_xml(document: IatiDocument) -> str:
             linked = ET.SubElement(element, "document-link",
                                    url=document_link.url, format=document_link.format)  # fmt: skip
             title = _narrative(linked, "title", document_link.title)
-            if document_link.language not in (None, "en"):
-                title[0].set(XML_LANG, str(document_link.language))
+            if document_link.title_language:
+                title[0].set(XML_LANG, document_link.title_language)
             ET.SubElement(linked, "category", code=document_link.category)
             if document_link.language:
                 ET.SubElement(linked, "language", code=document_link.language)
