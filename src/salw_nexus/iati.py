@@ -188,7 +188,9 @@ def iati_activities(
     # An identifier names one activity: among every project of the store, not only those
     # exported now (an export of one project at a time must not publish two under one).
     by_identifier: dict[str, list[str]] = {}
-    for project_id, refs in session.execute(select(PROJECT.c.id, PROJECT.c.iati)):
+    for project_id, refs in session.execute(
+        select(PROJECT.c.id, PROJECT.c.iati).order_by(PROJECT.c.id)
+    ):
         if refs and refs.get("identifier"):
             by_identifier.setdefault(str(refs["identifier"]), []).append(str(project_id))
     exported = {str(p["iati"]["identifier"]) for p in projects}
