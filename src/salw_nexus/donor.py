@@ -109,6 +109,8 @@ class Source:
     date: str | None
     url: str | None
     record_ids: list[str]
+    kind: str | None = None  # "press release", "project document"
+    language: str | None = None  # a BCP 47 tag
 
 
 @dataclass(frozen=True)
@@ -323,7 +325,7 @@ def cited_sources(session: Session, *, project: str, end: dt.date) -> list[Sourc
             continue
         text = citation({**row, "url": None})  # the address is linked on its own
         listed.append(Source(number, source_id, text, row["title"], row["publisher"],
-                             row["date"], row["url"], ids))  # fmt: skip
+                             row["date"], row["url"], ids, row["kind"], row["language"]))  # fmt: skip
     return listed
 
 

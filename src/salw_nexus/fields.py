@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -281,3 +281,16 @@ class InputModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, frozen=False, defer_build=True
     )
+
+
+def value_errors(problems: Sequence[tuple[tuple[str | int, ...], Any, str]]) -> list[Any]:
+    """``problems`` (where, the value, the message) as pydantic's error details, each a
+    value error at its own field: for ``ValidationError.from_exception_data`` in a rule
+    that sees several fields (or list items) at once."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    return [
+        InitErrorDetails(type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                         loc=loc, input=value)
+        for loc, value, message in problems
+    ]  # fmt: skip

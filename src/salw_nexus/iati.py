@@ -169,15 +169,17 @@ def iati_activities(
 
     checked_fiscal_start(fiscal_start)
     today = today or dt.date.today()
-    query = select(PROJECT).order_by(PROJECT.c.id)
-    if project is not None:
-        query = query.where(PROJECT.c.id == project)
-    projects = [dict(row) for row in session.execute(query).mappings()]
+    # Every project of the store: an identifier names one activity among all of them, not
+    # only among those exported now (one project at a time must not publish two under one).
+    stored = [
+        dict(row) for row in session.execute(select(PROJECT).order_by(PROJECT.c.id)).mappings()
+    ]
+    projects = [p for p in stored if project is None or p["id"] == project]
     if not projects:
         find_project(session, project)  # says which projects there are
-    incomplete = {str(p["id"]): missing_refs(iati_of(p["iati"])) for p in projects}
+    refs = {str(p["id"]): iati_of(p["iati"]) for p in projects}
     problems = [f"project {pid}: {', '.join(names)} not given"
-                for pid, names in incomplete.items() if names]  # fmt: skip
+                for pid, given in refs.items() if (names := missing_refs(given))]  # fmt: skip
     if problems:
         raise UsageError(
             "an IATI activity needs references the record does not hold: " + "; ".join(problems),
@@ -185,15 +187,11 @@ def iati_activities(
             "(docs/iati.md shows each); nothing is invented for them."
             + ("" if len(projects) == 1 else f" Or export one: {option(PROJECT_FIELD)} ID"),
         )
-    # An identifier names one activity: among every project of the store, not only those
-    # exported now (an export of one project at a time must not publish two under one).
     by_identifier: dict[str, list[str]] = {}
-    for project_id, refs in session.execute(
-        select(PROJECT.c.id, PROJECT.c.iati).order_by(PROJECT.c.id)
-    ):
-        if refs and refs.get("identifier"):
-            by_identifier.setdefault(str(refs["identifier"]), []).append(str(project_id))
-    exported = {str(p["iati"]["identifier"]) for p in projects}
+    for other in stored:
+        if other["iati"] and other["iati"].get("identifier"):
+            by_identifier.setdefault(str(other["iati"]["identifier"]), []).append(str(other["id"]))
+    exported = {str(given.identifier) for given in refs.values() if given}
     shared = {i: ids for i, ids in by_identifier.items() if len(ids) > 1 and i in exported}
     if shared:
         raise UsageError(
@@ -204,17 +202,22 @@ def iati_activities(
     return IatiDocument(
         generated=generated or dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         activities=[
-            _activity(session, p, fiscal_start=fiscal_start, today=today) for p in projects
+            _activity(session, p, refs[str(p["id"])], fiscal_start=fiscal_start, today=today)
+            for p in projects
         ],
     )
 
 
 def _activity(
-    session: Session, project: Mapping[str, Any], *, fiscal_start: int, today: dt.date
+    session: Session,
+    project: Mapping[str, Any],
+    refs: IatiIn | None,
+    *,
+    fiscal_start: int,
+    today: dt.date,
 ) -> Activity:
     project_id = str(project["id"])
-    refs = iati_of(project["iati"])
-    assert refs is not None
+    assert refs is not None  # missing_refs said so, and of each reference below
     assert refs.reporting_org is not None
     assert refs.identifier is not None
     assert refs.status is not None
@@ -248,7 +251,7 @@ def _activity(
         countries=countries,
         sectors=[Sector(s.vocabulary, s.code, s.percentage) for s in refs.sectors],
         documents=_documents(session, project_id),
-        results=iati_results(session, project, counted_from, fiscal_start, today),
+        results=iati_results(session, project, indicators, counted_from, fiscal_start, today),
         even_split=even,
     )
 
@@ -372,27 +375,16 @@ def _document_category(kind: str | None) -> str:
 
 def _documents(session: Session, project_id: str) -> list[DocumentLink]:
     """A link to each source the project or its records cite that has a web address."""
-    from sqlalchemy import select
-
-    from .kinds import SOURCES
-
-    linked = [s for s in cited_sources(session, project=project_id, end=dt.date.max) if s.url]
-    table = SOURCES.table
-    rows = session.execute(
-        select(table.c.id, table.c.kind, table.c.language).where(
-            table.c.id.in_([s.source_id for s in linked])
-        )
-    )
-    described = {row.id: (row.kind, row.language) for row in rows}
     documents = []
-    for source in linked:
-        assert source.url is not None
-        kind, language = described.get(source.source_id, (None, None))
+    for source in cited_sources(session, project=project_id, end=dt.date.max):
+        if not source.url:
+            continue
         # IATI dates a document to the day; a source dated to the month or year is not.
         day = dt.date.fromisoformat(source.date) if source.date and len(source.date) == 10 else None
+        language = source.language
         documents.append(DocumentLink(
             url=source.url, format=_file_format(source.url), title=source.title,
-            category=_document_category(kind), language=_language(language), day=day,
+            category=_document_category(source.kind), language=_language(language), day=day,
             title_language=None if (language or "en").split("-")[0] == "en" else language,
         ))  # fmt: skip
     return documents

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from . import iati_codelists as codelists
-from .fields import Country, InputModel, Text
+from .fields import Country, InputModel, Text, value_errors
 
 # IATI's rule for identifiers (its standard ruleset: no /, &, | or ?); no white space either.
 IDENTIFIER_CHARACTERS = r"[^\s/&|?]+"
@@ -37,22 +37,27 @@ IDENTIFIER_RE = re.compile(IDENTIFIER_CHARACTERS)
 VOCABULARY_CODES = {"1": codelists.SECTOR, "2": codelists.SECTOR_CATEGORY}
 
 
-def _organisation_ref(value: Any) -> Any:
-    if isinstance(value, str) and not ORGANISATION_RE.fullmatch(value.strip()):
-        raise ValueError(
-            f"{value!r} is not an IATI organisation identifier: write the registration "
-            "agency's code, then the organisation's identifier there (e.g. GB-COH-01234567; "
-            "a government's own, e.g. CA-3), without spaces, /, &, | or ?"
-        )
-    return value.strip() if isinstance(value, str) else value
+def _matching(pattern: re.Pattern[str], problem: str) -> Callable[[Any], Any]:
+    """A validator of text that ``pattern`` matches whole (surrounding spaces aside);
+    ``problem`` says what it is not, after the value: "is not an IATI ..."."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the type's own error
+        if not pattern.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} {problem}")
+        return value.strip()
+
+    return check
 
 
-def _activity_identifier(value: Any) -> Any:
-    if isinstance(value, str) and not IDENTIFIER_RE.fullmatch(value.strip()):
-        raise ValueError(
-            f"{value!r} is not an IATI activity identifier: no spaces, /, &, | or ? in it"
-        )
-    return value.strip() if isinstance(value, str) else value
+_organisation_ref = _matching(ORGANISATION_RE, (
+    "is not an IATI organisation identifier: write the registration agency's code, then the "
+    "organisation's identifier there (e.g. GB-COH-01234567; a government's own, e.g. CA-3), "
+    "without spaces, /, &, | or ?"))  # fmt: skip
+_activity_identifier = _matching(
+    IDENTIFIER_RE, "is not an IATI activity identifier: no spaces, /, &, | or ? in it"
+)
 
 
 def _in_codelist(codes: Mapping[str, str], name: str) -> Callable[[Any], Any]:
@@ -152,7 +157,7 @@ class IatiIn(InputModel):
     @model_validator(mode="after")
     def _consistent(self) -> IatiIn:
         """Rules across fields, each reported at the field it is about."""
-        from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+        from pydantic_core import ValidationError
 
         problems: list[tuple[str, str]] = []
         reporting = self.reporting_org
@@ -182,12 +187,8 @@ class IatiIn(InputModel):
                 ("recipient_countries", f"the percentages add up to {total:g}, not 100")
             )
         if problems:
-            raise ValidationError.from_exception_data("iati", [
-                InitErrorDetails(
-                    type=PydanticCustomError("value_error", "{error}", {"error": message}),
-                    loc=(name,), input=getattr(self, name))
-                for name, message in problems
-            ])  # fmt: skip
+            raise ValidationError.from_exception_data("iati", value_errors(
+                [((name,), getattr(self, name), message) for name, message in problems]))  # fmt: skip
         return self
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import UsageError, option
 from .figures import BY_COUNTRY, Count, Figures, figures
 from .formatting import decimal_text
-from .indicators import is_share, measured, reported_value, sex_parts
-from .models import BY_SEX, IndicatorIn, Measure, indicators_of
+from .indicators import is_share, measured_parts, reported_value
+from .models import IndicatorIn, Measure
 from .periods import Quarter, year_label, year_range
 from .reports import Filters
 
@@ -131,19 +131,9 @@ def _count_actuals(count: Count, dimension: tuple[str, str] | None = None) -> li
 
 
 def _measured_actuals(indicator: IndicatorIn, parts: Mapping[Any, Figures]) -> list[Actual]:
-    measure = indicator.measure
-    assert measure is not None
-    total = sum(parts.values(), Figures())
-    actuals = _count_actuals(measured(total, measure, indicator.category))
-    wanted = indicator.disaggregate or []
-    if "sex" in wanted and measure in BY_SEX:
-        for name, count in sex_parts(total, measure):
-            actuals += _count_actuals(count, ("sex", name))
-    if "country" in wanted:
-        for code in sorted(parts, key=str):
-            count = measured(parts[code], measure, indicator.category)
-            actuals += _count_actuals(count, ("country", str(code)))
-    return actuals
+    """A counted indicator's actuals: the whole, then a dimension per part it is split in."""
+    return [actual for (dimension, value), count in measured_parts(indicator, parts).items()
+            for actual in _count_actuals(count, (dimension, value) if dimension else None)]  # fmt: skip
 
 
 def _explained(
@@ -172,12 +162,12 @@ def _explained(
 def iati_results(
     session: Session,
     project: Mapping[str, Any],
+    indicators: Sequence[IndicatorIn],
     start: dt.date,
     fiscal_start: int,
     today: dt.date,
 ) -> list[Result]:
-    """The results of ``project``: one per indicator, counted from ``start``."""
-    indicators = indicators_of(project["indicators"])
+    """The results of ``project``, one per indicator, counted from ``start``."""
     if not indicators:
         return []
     project_id, end = str(project["id"]), project["end"]

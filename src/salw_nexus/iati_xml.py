@@ -4,48 +4,63 @@ activities ``iati.py`` gathers, in the element order of the IATI 2.03 activity s
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 
 from .formatting import decimal_text
 from .iati import EVEN_SPLIT, VERSION, XML_LANG, IatiDocument, Organisation
 from .iati_results import Result
 
 
-def _narrative(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, tag)
-    ET.SubElement(element, "narrative").text = text
+def _element(
+    parent: ET.Element,
+    tag: str,
+    attributes: Mapping[str, object] | None = None,
+    narrative: str | None = None,
+) -> ET.Element:
+    """A child element with those of ``attributes`` that have a value (numbers as IATI's
+    decimals), and a ``narrative`` where one is given."""
+    written = {
+        name: decimal_text(value) if isinstance(value, int | float) else str(value)
+        for name, value in (attributes or {}).items()
+        if value is not None
+    }
+    element = ET.SubElement(parent, tag, written)
+    if narrative is not None:
+        ET.SubElement(element, "narrative").text = narrative
     return element
 
 
+def _narrative(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    """A child element holding only a narrative: a title, a description, a comment."""
+    return _element(parent, tag, narrative=text)
+
+
 def _organisation(parent: ET.Element, tag: str, org: Organisation) -> None:
-    attributes = {"ref": org.ref, "type": None if org.type is None else str(org.type),
-                  "role": None if org.role is None else str(org.role)}  # fmt: skip
-    element = ET.SubElement(parent, tag, {k: v for k, v in attributes.items() if v is not None})
-    ET.SubElement(element, "narrative").text = org.name
+    _element(parent, tag, {"ref": org.ref, "type": org.type, "role": org.role}, org.name)
 
 
 def _result(parent: ET.Element, result: Result) -> None:
-    element = ET.SubElement(parent, "result", type=str(result.type))
+    element = _element(parent, "result", {"type": result.type})
     _narrative(element, "title", result.title)
-    indicator = ET.SubElement(element, "indicator", measure=str(result.measure))
-    if result.ascending is not None:
-        indicator.set("ascending", "1" if result.ascending else "0")
+    ascending = None if result.ascending is None else int(result.ascending)
+    indicator = _element(element, "indicator", {"measure": result.measure, "ascending": ascending})
     _narrative(indicator, "title", result.title)
     _narrative(indicator, "description", result.description)
     if result.baseline is not None:
-        ET.SubElement(indicator, "baseline", {"year": str(result.baseline.year),
-                      "iso-date": result.baseline.day.isoformat(),
-                      "value": decimal_text(result.baseline.value)})  # fmt: skip
+        baseline = result.baseline
+        _element(indicator, "baseline",
+                 {"year": baseline.year, "iso-date": baseline.day, "value": baseline.value})  # fmt: skip
     for period in result.periods:
         held = ET.SubElement(indicator, "period")
-        ET.SubElement(held, "period-start", {"iso-date": period.start.isoformat()})
-        ET.SubElement(held, "period-end", {"iso-date": period.end.isoformat()})
+        _element(held, "period-start", {"iso-date": period.start})
+        _element(held, "period-end", {"iso-date": period.end})
         if period.target is not None:
-            ET.SubElement(held, "target", value=decimal_text(period.target))
+            _element(held, "target", {"value": period.target})
         for actual in period.actuals:
-            given = ET.SubElement(held, "actual", value=decimal_text(actual.value))
+            given = _element(held, "actual", {"value": actual.value})
             if actual.dimension is not None:
                 name, value = actual.dimension
-                ET.SubElement(given, "dimension", name=name, value=value)
+                _element(given, "dimension", {"name": name, "value": value})
             comments = [c for c in (actual.comment, period.comment) if c]
             if comments:
                 _narrative(given, "comment", " ".join(comments))
@@ -60,38 +75,30 @@ def iati_xml(document: IatiDocument) -> str:
         ET.SubElement(element, "iati-identifier").text = activity.identifier
         _organisation(element, "reporting-org", activity.reporting_org)
         _narrative(element, "title", activity.title)
-        _narrative(element, "description", activity.description).set("type", "1")
+        _element(element, "description", {"type": 1}, activity.description)
         for org in activity.participating:
             _organisation(element, "participating-org", org)
-        ET.SubElement(element, "activity-status", code=str(activity.status))
+        _element(element, "activity-status", {"code": activity.status})
         for date in activity.dates:
-            dated = ET.SubElement(element, "activity-date",
-                                  {"type": str(date.type), "iso-date": date.day.isoformat()})  # fmt: skip
-            if date.note:
-                ET.SubElement(dated, "narrative").text = date.note
+            _element(element, "activity-date", {"type": date.type, "iso-date": date.day},
+                     date.note)  # fmt: skip
         for country in activity.countries:
-            shared = {"code": country.code}
-            if country.percentage is not None:
-                shared["percentage"] = decimal_text(country.percentage)
-            shared_out = ET.SubElement(element, "recipient-country", shared)
-            if activity.even_split:
-                ET.SubElement(shared_out, "narrative").text = EVEN_SPLIT
+            _element(element, "recipient-country",
+                     {"code": country.code, "percentage": country.percentage},
+                     EVEN_SPLIT if activity.even_split else None)  # fmt: skip
         for sector in activity.sectors:
-            classed = {"vocabulary": str(sector.vocabulary), "code": str(sector.code)}
-            if sector.percentage is not None:
-                classed["percentage"] = decimal_text(sector.percentage)
-            ET.SubElement(element, "sector", classed)
-        for document_link in activity.documents:
-            linked = ET.SubElement(element, "document-link",
-                                   url=document_link.url, format=document_link.format)  # fmt: skip
-            title = _narrative(linked, "title", document_link.title)
-            if document_link.title_language:
-                title[0].set(XML_LANG, document_link.title_language)
-            ET.SubElement(linked, "category", code=document_link.category)
-            if document_link.language:
-                ET.SubElement(linked, "language", code=document_link.language)
-            if document_link.day:
-                ET.SubElement(linked, "document-date", {"iso-date": document_link.day.isoformat()})
+            _element(element, "sector", {"vocabulary": sector.vocabulary, "code": sector.code,
+                                         "percentage": sector.percentage})  # fmt: skip
+        for link in activity.documents:
+            linked = _element(element, "document-link", {"url": link.url, "format": link.format})
+            title = _narrative(linked, "title", link.title)
+            if link.title_language:
+                title[0].set(XML_LANG, link.title_language)
+            _element(linked, "category", {"code": link.category})
+            if link.language:
+                _element(linked, "language", {"code": link.language})
+            if link.day:
+                _element(linked, "document-date", {"iso-date": link.day})
         for result in activity.results:
             _result(element, result)
     ET.indent(root)

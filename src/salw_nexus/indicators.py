@@ -99,6 +99,34 @@ def sex_parts(figures: Figures, measure: Measure) -> list[tuple[str, Count]]:
             ("not reported by sex", t.not_reported_count)]  # fmt: skip
 
 
+# A part of a counted indicator: ("", "") the whole, ("sex", "female"), ("country", "KZ").
+Part = tuple[str, str]
+WHOLE: Part = ("", "")
+
+
+def measured_parts(indicator: IndicatorIn, by_country: Mapping[Any, Figures]) -> dict[Part, Count]:
+    """What a counted indicator measures in some records (their figures by country): the
+    whole, then the parts its ``disaggregate`` asks for, by sex, then by country (by name).
+    The one place ``indicators``, ``report`` and the IATI export split an indicator."""
+    measure, category = indicator.measure, indicator.category
+    assert measure is not None
+    total = sum(by_country.values(), Figures())
+    found = {WHOLE: measured(total, measure, category)}
+    wanted = indicator.disaggregate or []
+    if "sex" in wanted:
+        found.update((("sex", name), count) for name, count in sex_parts(total, measure))
+    if "country" in wanted:
+        for code in sorted(by_country, key=lambda c: name_of(str(c))):
+            found["country", str(code)] = measured(by_country[code], measure, category)
+    return found
+
+
+def _part_label(part: Part) -> str:
+    """A part as the results table names it: "", "female", "Kazakhstan (KZ)"."""
+    dimension, value = part
+    return f"{name_of(value)} ({value})" if dimension == "country" else value
+
+
 def _percent(value: Number | None, target: Number | None) -> float | None:
     if value is None or not target:
         return None
@@ -171,27 +199,17 @@ def indicator_rows(
     """The results table of ``project``: its indicators over the spans of ``period``, from
     the figures of each span by country (``donor.span_parts``)."""
     year_label = period.spans()[1][1]
-    totals = [sum(p.values(), Figures()) for p in parts]
     rows: list[IndicatorRow] = []
     for indicator in indicators_of(project.get("indicators")):
-        measure, category = indicator.measure, indicator.category
-        if measure is None:
+        if indicator.measure is None:
             rows.append(_row(indicator, "", _reported(indicator, period), year_label, "reported"))
             continue
-        counts = [_figure(measured(total, measure, category)) for total in totals]
-        rows.append(_row(indicator, "", counts, year_label, "records"))
-        wanted = indicator.disaggregate or []
-        if "sex" in wanted:
-            split = [sex_parts(total, measure) for total in totals]
-            for index, (name, _) in enumerate(split[0]):
-                spans = [_figure(by_span[index][1]) for by_span in split]
-                rows.append(_row(indicator, name, spans, year_label, "records"))
-        if "country" in wanted:
-            for code in sorted(parts[-1], key=lambda c: name_of(str(c))):
-                spans = [_figure(measured(p.get(code, Figures()), measure, category))
-                         for p in parts]  # fmt: skip
-                label = f"{name_of(str(code))} ({code})"
-                rows.append(_row(indicator, label, spans, year_label, "records"))
+        counted = [measured_parts(indicator, by_country) for by_country in parts]
+        # A country without records in a span: what no record measures there.
+        nothing = measured(Figures(), indicator.measure, indicator.category)
+        for part in counted[-1]:  # the life of the project has every part of the others
+            spans = [_figure(found.get(part, nothing)) for found in counted]
+            rows.append(_row(indicator, _part_label(part), spans, year_label, "records"))
     return rows
 
 

@@ -77,6 +77,7 @@ from .fields import (
     TextList,
     Url,
     YearTargets,
+    value_errors,
 )
 from .fields import InputModel as InputModel  # noqa: PLC0414
 from .fields import name_key as name_key  # noqa: PLC0414
@@ -240,9 +241,9 @@ class IndicatorIn(InputModel):
 def _indicator_ids_once(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """The indicators, each id once: a second use is reported at its own id, together with
     what else is wrong in them (a file's problems are listed at once)."""
-    from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+    from pydantic_core import InitErrorDetails, ValidationError
 
-    repeated: list[InitErrorDetails] = []
+    repeated: list[tuple[tuple[str | int, ...], Any, str]] = []
     first: dict[str, int] = {}
     for index, data in enumerate(value if isinstance(value, list) else ()):
         given = data.get("id") if isinstance(data, dict) else None
@@ -255,8 +256,7 @@ def _indicator_ids_once(value: Any, handler: ValidatorFunctionWrapHandler) -> An
             f"indicator id {given!r} is used twice (first at indicators[{first[given]}]); "
             "an id names one indicator of the project"
         )
-        error = PydanticCustomError("value_error", "{error}", {"error": message})
-        repeated.append(InitErrorDetails(type=error, loc=(index, "id"), input=given))
+        repeated.append(((index, "id"), given, message))
     try:
         indicators = handler(value)
     except ValidationError as exc:
@@ -266,9 +266,11 @@ def _indicator_ids_once(value: Any, handler: ValidatorFunctionWrapHandler) -> An
             InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
             for e in exc.errors()
         ]
-        raise ValidationError.from_exception_data(exc.title, errors + repeated) from None
+        raise ValidationError.from_exception_data(
+            exc.title, errors + value_errors(repeated)
+        ) from None
     if repeated:
-        raise ValidationError.from_exception_data("indicators", repeated)
+        raise ValidationError.from_exception_data("indicators", value_errors(repeated))
     return indicators
 
 
