@@ -345,3 +345,60 @@ def test_every_command_shows_its_help(nexus: Run, words: tuple[str, ...]) -> Non
     assert result.exit_code == 0, result.stderr
     assert f"Usage: nexus {' '.join(words)}" in result.stdout
     assert result.stderr == ""
+
+
+# --- conventions: global options, short flags, help -------------------------------------
+
+
+def test_db_is_taken_after_the_command_too(tmp_path: Path, nexus: Run) -> None:
+    other = tmp_path / "other.db"
+    assert nexus("load", "--db", str(other)).exit_code == 0
+    assert other.exists()
+    listed = nexus("trainings", "--db", str(other), "-f", "json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 2
+    assert nexus("db", "path", "--db", str(other)).stdout.strip() == str(other)
+    agencies = nexus("agencies", "--db", str(other), "-f", "json")
+    assert agencies.exit_code == 0, agencies.stderr
+    # Given before and after, the later one counts, as with any repeated option.
+    twice = nexus("--db", str(tmp_path / "none.db"), "db", "path", "--db", str(other))
+    assert twice.stdout.strip() == str(other)
+
+
+def _short_flags() -> dict[str, set[str]]:
+    """Each short flag of any command, with the long options it stands for."""
+    import typer.main
+
+    from salw_nexus.cli import app
+
+    meanings: dict[str, set[str]] = {}
+
+    def walk(command: Any) -> None:
+        for param in command.params:
+            longs = [o for o in param.opts if o.startswith("--")]
+            for short in (o for o in param.opts if not o.startswith("--")):
+                meanings.setdefault(short, set()).update(longs)
+        for name in getattr(command, "commands", {}):
+            walk(command.commands[name])
+
+    walk(typer.main.get_command(app))
+    return meanings
+
+
+def test_a_short_flag_means_one_thing_in_every_command() -> None:
+    meanings = _short_flags()
+    assert {short: longs for short, longs in meanings.items() if len(longs) > 1} == {}
+    assert meanings["-y"] == {"--yes"}
+
+
+def test_help_shows_flags_as_flags_and_choices_as_choices(nexus: Run) -> None:
+    helped = nexus("add-training", "--help").stdout
+    assert "<bool>" not in helped
+    assert "--no-input" in helped
+    summary = nexus("summary", "--help").stdout
+    assert "<1|4|7|10>" in summary
+    assert "1<=x<=12" not in summary
+    assert "<bool>" not in nexus("--help").stdout
+    refused = nexus("summary", "--fiscal-year-start", "2")
+    assert refused.exit_code == 2
+    assert "'2' is not one of '1', '4', '7', '10'" in refused.stderr

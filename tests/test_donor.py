@@ -195,7 +195,7 @@ def test_last_complete_quarter(today: dt.date, quarter: str) -> None:
         (
             ["--fiscal-year-start", "5"],
             2,
-            "--fiscal-year-start: a fiscal year must start in month 1, 4, 7 or 10",
+            "'--fiscal-year-start': Value error, '5' is not one of '1', '4', '7', '10'",
         ),
         (["--project", "nope"], 1, "--project: no project has the id 'nope'"),
         (["--format", "pdf"], 2, "--format"),

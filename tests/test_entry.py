@@ -468,42 +468,6 @@ def test_two_processes_adding_at_once(store: Store) -> None:
         assert store.rows("PRAGMA integrity_check") == [("ok",)]
 
 
-# --- shell completion ------------------------------------------------------------------------
-
-
-def complete(db: Path, words: str) -> list[str]:
-    """What Typer's bash completion offers for the last word of ``words``."""
-    env = {
-        **os.environ, "NEXUS_DB": str(db), "_NEXUS_COMPLETE": "complete_bash",
-        "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1),
-    }  # fmt: skip
-    result = subprocess.run(
-        [str(NEXUS_SCRIPT)], env=env, capture_output=True, text=True, check=True
-    )
-    return result.stdout.splitlines()
-
-
-def test_country_completion(seeded: Path) -> None:
-    assert complete(seeded, "nexus add-training --country Kaz") == ["Kazakhstan"]
-    assert complete(seeded, "nexus trainings --country tj") == ["tj"]
-    assert "KG" in complete(seeded, "nexus handovers --country K")
-
-
-def test_agency_completion_offers_names_in_the_store(seeded: Path) -> None:
-    # Every name and alias of an agency, each once, and the agency ids: what --agency takes.
-    assert complete(seeded, "nexus add-delivery --agency Min") == [
-        "Ministry of Foreign Affairs",
-        "Ministry of Internal Affairs",
-        "Ministry of Internal Affairs of Kazakhstan",
-        "Ministry of Internal Affairs of Tajikistan",
-        "Ministry of Internal Affairs of Turkmenistan",
-        "Ministry of Internal Affairs of Uzbekistan",
-        "Ministry of Internal Affairs of the Kyrgyz Republic",
-    ]
-    assert complete(seeded, "nexus trainings --agency Supr") == ["Supreme Court"]
-    assert complete(seeded, "nexus add-training --agency kz-m") == ["kz-mfa", "kz-mvd"]
-
-
 def test_a_made_id_stays_short_whatever_the_title(loaded: Run) -> None:
     result = loaded("add-training", "--title", "Counter" + "x" * 1500, "--country", "KZ",
                     "--start", "2025-01-01", "--end", "2025-01-02", "--no-input")  # fmt: skip

@@ -303,6 +303,17 @@ def known_agencies(session: Session, *, country: str | None = None) -> list[str]
     return [f"{row.name} ({row.id})" for row in session.execute(query)]
 
 
+def record_ids(session: Session) -> list[str]:
+    """The id of every training, delivery and project: what ``show``, ``edit`` and
+    ``remove`` take, for completion."""
+    from sqlalchemy import select, union
+
+    from .kinds import PROJECTS
+
+    tables = [kind.table for kind in (PROJECTS, *DATED)]
+    return sorted(session.scalars(union(*(select(table.c.id) for table in tables))))
+
+
 def agency_names(session: Session) -> list[str]:
     """Every agency id and name (translations and aliases included): what ``--agency``
     takes, for completion."""

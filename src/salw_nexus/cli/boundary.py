@@ -9,6 +9,7 @@ the command line spells it (``--db``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import gc
 import os
@@ -50,10 +51,11 @@ class LazyCommands(MutableMapping[str, Any]):
     demand; this is click's documented pattern for lazily loaded subcommands.
     """
 
-    def __init__(self, source: typer.Typer) -> None:
+    def __init__(self, source: typer.Typer, root: Any) -> None:
         from typer.main import get_command_name
 
         self._source = source
+        self._root = root  # whose global options (--db) its commands take too
         self._infos: dict[str, Any] = {}
         for info in source.registered_commands:
             assert info.callback is not None
@@ -82,6 +84,7 @@ class LazyCommands(MutableMapping[str, Any]):
                     rich_markup_mode=source.rich_markup_mode,
                     suggest_commands=source.suggest_commands,
                 )
+            _finish(built, self._root)
             self._built[name] = built
         return self._built[name]
 
@@ -98,6 +101,69 @@ class LazyCommands(MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._infos)
+
+
+# Options of the whole program that may also follow the command: `nexus trainings --db x`.
+GLOBAL_OPTIONS = ("db",)
+
+
+def _take_global_options(command: Any, root: Any) -> None:
+    """Give ``command`` the global options of ``root``: the same option, whose value is
+    the program's (``AppState``)."""
+    for param in root.params:
+        if param.name in GLOBAL_OPTIONS and param.name not in {p.name for p in command.params}:
+            late = copy.copy(param)
+            late.expose_value = False  # not an argument of the command's function
+            late.envvar = None  # the group has read NEXUS_DB already
+            late.default = None
+            late.callback = _set_global_option
+            command.params.append(late)
+
+
+def _finish(command: Any, root: Any) -> None:
+    """What typer leaves undone in a command (and a group's commands): the global options
+    taken after the command too, flags shown as flags, countries, agencies and ids
+    completed by any part (completion.py)."""
+    from . import completion
+
+    _take_global_options(command, root)
+    _flags_without_type(command)
+    completion.install(command)
+    for sub in getattr(command, "commands", {}).values():
+        _finish(sub, root)
+
+
+def _flags_without_type(command: Any) -> None:
+    """Help shows a flag (``--dry-run``, ``--help``) as the flag alone: typer would show
+    ``<bool>``, as if it took a value (``--no-input true`` is an error)."""
+    for param in command.params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    make_help_option = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help_option(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+
+
+def _set_global_option(ctx: Any, param: Any, value: Any) -> Any:
+    if value is not None:
+        ctx.meta[f"nexus.{param.name}"] = value  # the contexts share meta: completion reads it
+        shared = ctx.find_root().obj
+        if isinstance(shared, AppState):
+            setattr(shared, param.name, value)
+    return value
+
+
+def chosen_store(ctx: Any) -> str | None:
+    """The store the command line names (``--db`` before or after the command), also
+    while completing, when no command has run."""
+    late = ctx.meta.get("nexus.db")
+    return str(late) if late is not None else ctx.find_root().params.get("db")
 
 
 def _reader_gone(exc: OSError) -> bool:
@@ -126,8 +192,12 @@ class NexusGroup(TyperGroup):
     source: typer.Typer
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from typer._completion_classes import completion_init
+
         super().__init__(*args, **kwargs)
-        self.commands = LazyCommands(self.source)
+        self.commands = LazyCommands(self.source, root=self)
+        _flags_without_type(self)
+        completion_init()  # typer's completion for bash, zsh, fish, PowerShell (a table of 5)
 
     def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         try:

@@ -29,6 +29,7 @@ from .boundary import (
     state,
     writing,
 )
+from .completion import ShowCompletionOption
 from .entity_commands import agencies_app, sources
 from .export_commands import export
 from .options import (
@@ -68,6 +69,7 @@ from .options import (
     ToOption,
     TopicOption,
     UnitOption,
+    YesOption,
     output_target,
 )  # fmt: skip
 from .report_commands import indicators, report
@@ -86,7 +88,7 @@ app = typer.Typer(
     cls=Nexus,
     help="Keep the record of the UNODC–UNOCT SALW/terrorism-nexus programme in Central Asia.",
     no_args_is_help=True,
-    add_completion=True,
+    add_completion=False,  # --show-completion SHELL instead (options.py)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -117,6 +119,7 @@ def main_options(
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version."),
     ] = False,
+    show_completion: ShowCompletionOption = None,
 ) -> None:
     ctx.obj = AppState(db=db)
 
@@ -224,7 +227,7 @@ def summary(
         int | None,
         typer.Option(
             "--year",
-            "-y",
+            metavar="YEAR",
             min=FIRST_YEAR,
             max=LAST_YEAR,
             help="A calendar year, or the fiscal year starting in it.",
@@ -415,7 +418,7 @@ def edit(
 def remove(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="The record to remove.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Remove a training, delivery or (unused) project."""
     from salw_nexus import editing, render

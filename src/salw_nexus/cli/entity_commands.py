@@ -9,7 +9,7 @@ import typer
 from salw_nexus.text import from_argv
 
 from .boundary import asks, reading, writing
-from .options import AgencyOption, CountryOption, FormatOption, OutputFormat
+from .options import AgencyOption, CountryOption, FormatOption, OutputFormat, YesOption
 
 agencies_app = typer.Typer(
     help="List the agencies, each with its names and what it took part in; merge two.",
@@ -43,7 +43,7 @@ def merge(
     other: Annotated[
         str, typer.Argument(metavar="OTHER", help="The id of the same agency under another name.")
     ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Make OTHER one with KEEP: OTHER's names become aliases of KEEP, and every training
     and delivery naming OTHER names KEEP. Shown before and after; one transaction."""

@@ -4,7 +4,7 @@ projects as IATI activities (``iati.py``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -24,12 +24,10 @@ IatiProjectOption = Annotated[
     ),
 ]
 IatiFiscalStartOption = Annotated[
-    int,
+    Literal[1, 4, 7, 10],
     typer.Option(
         "--fiscal-year-start",
-        min=1,
-        max=12,
-        help="With --format iati: results per fiscal year from this month (1, 4, 7 or 10).",
+        help="With --format iati: results per fiscal year from this month.",
     ),
 ]
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 
@@ -64,28 +64,6 @@ def quarter(text: str) -> Quarter:
     from salw_nexus.periods import Quarter
 
     return Quarter.parse(text)
-
-
-def complete_country(incomplete: str) -> list[tuple[str, str]]:
-    """Shell completion for --country: ISO codes and English names."""
-    from salw_nexus.countries import complete
-
-    return complete(incomplete)
-
-
-def complete_agency(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Shell completion for --agency: the ids and every name of the store's agencies that
-    hold what was typed, in any case."""
-    from salw_nexus import db, models
-    from salw_nexus.editing import agency_names
-
-    try:
-        with db.session_scope(ctx.find_root().params.get("db")) as session:
-            names = agency_names(session)
-    except Exception:  # completion must never fail loudly
-        return []
-    needle = models.search_key(incomplete)
-    return [name for name in names if needle in models.search_key(name)]
 
 
 class OutputFormat(str, Enum):
@@ -164,7 +142,7 @@ CountryOption = Annotated[
     str | None,
     typer.Option(
         "--country", "-c", help="ISO code (KG, KGZ) or English name.",
-        parser=parsed_as("--country", country_code), autocompletion=complete_country,
+        parser=parsed_as("--country", country_code),
         metavar="<str>",
     ),
 ]  # fmt: skip
@@ -188,7 +166,7 @@ AgencyOption = Annotated[
     str | None,
     typer.Option(
         "--agency", "-a", help="Part of an agency name, any case or script (мвд finds МВД).",
-        parser=parsed_as("--agency", as_text), autocompletion=complete_agency,
+        parser=parsed_as("--agency", as_text),
         metavar="<str>",
     ),
 ]  # fmt: skip
@@ -202,11 +180,12 @@ ProjectOption = Annotated[
         metavar="<str>",
     ),
 ]
+# A choice: fiscal quarters are calendar quarters shifted, so a year starts with one.
 FiscalStartOption = Annotated[
-    int,
+    Literal[1, 4, 7, 10],
     typer.Option(
-        "--fiscal-year-start", min=1, max=12,
-        help="Month the fiscal year starts (1, 4, 7 or 10); 4 = Canada's: FY2024-25 Q3.",
+        "--fiscal-year-start",
+        help="Month the fiscal year starts; 4 = Canada's (April): FY2024-25 Q3.",
     ),
 ]  # fmt: skip
 LimitOption = Annotated[
@@ -218,6 +197,9 @@ OffsetOption = Annotated[
 
 # --- record fields (add-training, add-delivery, edit) -----------------------------------
 
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
+]  # -y is --yes in every command
 NoInputOption = Annotated[
     bool, typer.Option("--no-input", help="Never prompt: fail if a required option is missing.")
 ]
@@ -228,9 +210,7 @@ IdOption = Annotated[
 TitleOption = Annotated[str | None, typer.Option("--title", help="The course title.")]
 RecordCountryOption = Annotated[
     str | None,
-    typer.Option(
-        "--country", "-c", help="ISO code or English name.", autocompletion=complete_country
-    ),
+    typer.Option("--country", "-c", help="ISO code or English name."),
 ]
 CityOption = Annotated[str | None, typer.Option("--city")]
 StartOption = Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")]
@@ -244,7 +224,6 @@ AgenciesOption = Annotated[
     list[str] | None,
     typer.Option(
         "--agency", "-a", help="Agency represented, by id or any name; repeat for each.",
-        autocompletion=complete_agency,
     ),
 ]  # fmt: skip
 RecipientOption = Annotated[
@@ -253,7 +232,6 @@ RecipientOption = Annotated[
         "--agency",
         "-a",
         help="The receiving agency, by id or any name.",
-        autocompletion=complete_agency,
     ),
 ]
 AudienceOption = Annotated[list[str] | None, typer.Option("--audience", help="Repeat for each.")]
