@@ -40,6 +40,25 @@ def test_typer_parsers_let_a_nexus_error_through() -> None:
     assert result.stderr.startswith("error: --quarter: ")
 
 
+def test_typer_completion_pieces_nexus_uses() -> None:
+    """cli/completion.py and boundary.py: typer's completion classes registered by
+    ``completion_init``, its script printed by ``show_callback(ctx, param, shell)``, and a
+    parameter's completer held in click's ``_custom_shell_complete``; a command's help
+    option made by ``get_help_option`` (its metavar set: flags shown as flags)."""
+    from typer._completion_classes import completion_init
+    from typer.completion import show_callback
+    from typer.core import TyperOption
+
+    assert callable(completion_init)
+    assert list(inspect.signature(show_callback).parameters) == ["ctx", "param", "value"]
+    from salw_nexus.cli import app
+
+    command = typer.main.get_command(app)
+    assert callable(command.get_help_option)
+    assert all(hasattr(param, "_custom_shell_complete") for param in command.params)
+    assert isinstance(command.params[0], TyperOption)
+
+
 def test_sqlalchemy_compiles_an_insert_for_the_driver(tmp_path: Path) -> None:
     """store._insert: a compiled insert's parameter order (``positiontup``), its SQL text,
     and each column type's bind processor, applied by the code, then run by the driver."""
