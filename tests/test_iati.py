@@ -444,7 +444,9 @@ def test_options_of_other_formats(loaded: Run) -> None:
     assert "--project and --fiscal-year-start go with --format iati" in result.stderr
     month = loaded("export", "--format", "iati", "--fiscal-year-start", "5")
     assert month.exit_code == 2
-    assert "'--fiscal-year-start': Value error, '5' is not one of '1', '4', '7', '10'" in month.stderr
+    assert (
+        "'--fiscal-year-start': Value error, '5' is not one of '1', '4', '7', '10'" in month.stderr
+    )
     unknown = loaded("export", "--format", "iati", "--project", "nope")
     assert unknown.exit_code == 1
     assert "no project has the id 'nope'" in unknown.stderr

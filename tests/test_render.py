@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pexpect
@@ -99,3 +100,28 @@ def test_a_bad_progress_delay_is_a_usage_error(
         assert result.exit_code == 2
         assert "NEXUS_PROGRESS_DELAY must be a number of seconds from 0 to 86,400" in result.stderr
         assert f"got {value!r}" in result.stderr
+
+
+@pytest.mark.parametrize("listing", ["trainings", "handovers", "summary"])
+def test_piped_tables_take_their_natural_width(nexus: Run, listing: str) -> None:
+    """Not a terminal: no 80 columns to fit, so no stacked "Details" layout and no id or
+    date broken across lines (`nexus handovers > list.txt`, `make demo | less`)."""
+    assert nexus("load").exit_code == 0
+    environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    piped = subprocess.run(
+        [str(NEXUS_SCRIPT), listing], capture_output=True, text=True, env=environment,
+        check=False,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert "Details" not in piped.stdout
+    assert max(len(line) for line in piped.stdout.splitlines()) > 80
+    if listing != "summary":
+        shown = json.loads(nexus(listing, "-f", "json").stdout)
+        lines = piped.stdout.splitlines()
+        for record in shown:
+            assert any(record["id"] in line for line in lines), record["id"]
+    narrow = subprocess.run(
+        [str(NEXUS_SCRIPT), listing], capture_output=True, text=True,
+        env={**environment, "COLUMNS": "60"}, check=False,
+    )  # fmt: skip
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 60

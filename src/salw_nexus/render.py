@@ -22,6 +22,7 @@ control character that came from data (``text.for_people``).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -65,8 +66,14 @@ class _Console(Console):
 
 
 def stdout() -> Console:
+    """The console of standard output. Not a terminal (a pipe, a file: ``nexus trainings
+    > list.txt``), it has no width to fit, and tables get their natural width rather than
+    Rich's 80 columns, unless COLUMNS says otherwise."""
     # Made per call, so that whatever sys.stdout is at the time (a test runner's) is used.
-    return _Console(highlight=False)
+    console = _Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = FILE_WIDTH
+    return console
 
 
 def stderr() -> Console:
