@@ -15,7 +15,7 @@ from typing import Any
 import pexpect
 import pytest
 
-from .conftest import NEXUS_SCRIPT, Run, Store, snapshot
+from .conftest import NEXUS_SCRIPT, Run, Store, run_process, snapshot
 
 TRAINING = [
     "add-training", "--title", "Countering firearms trafficking", "--country", "Kyrgyzstan",
@@ -356,8 +356,16 @@ def seeded(tmp_path: Path) -> Path:
     return db
 
 
-def test_prompts_for_missing_fields_on_a_terminal(seeded: Path) -> None:
-    child = spawn(seeded, "add-training", "--title", "Tracing course", "--participants", "12")
+def _shown(db: Path, record_id: str) -> dict[str, Any]:
+    shown = subprocess.run(
+        [str(NEXUS_SCRIPT), "--db", str(db), "show", record_id, "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return dict(json.loads(shown.stdout))
+
+
+def test_prompts_with_every_optional_one_skipped(seeded: Path) -> None:
+    child = spawn(seeded, "add-training", "--title", "Tracing course")
     child.expect("countries in the store: KG, KZ, TJ, TM, UZ")
     child.expect("Country: ")
     child.sendline("Tajikstan")  # a typo: asked again, with the closest match
@@ -368,24 +376,132 @@ def test_prompts_for_missing_fields_on_a_terminal(seeded: Path) -> None:
     child.sendline("2025-02-30")
     child.expect("impossible date")
     child.expect("Start: ")
+    child.sendline("01.09.2025")  # another form: offered, never taken
+    child.expect("did you mean 2025-09-01")
+    child.expect("Start: ")
     child.sendline("2025-09-01")
     child.expect("End: ")
     child.sendline("2025-09-03")
+    # What the donor report uses: each asked, Enter leaves it not known.
+    for question in ("Participants", "Women among them", "Men among them", "Agency 1",
+                     "Audience", "Source ids"):  # fmt: skip
+        child.expect(rf"{question}.*\(Enter: not known\): ")
+        child.sendline("")
     child.expect("tj-2025-09-01-tracing-course")  # the record is shown before it is written
+    child.expect(r"project\s+│ tac-nexus")  # the store's only project, shown as saved
+    child.expect(r"participants\s+│ not known")
+    child.expect(r"sources\s+│ not known")
     child.expect(r"Save this training\? \[Y/n\]: ")
     child.sendline("y")
     child.expect("added training tj-2025-09-01-tracing-course")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    shown = subprocess.run(
-        [str(NEXUS_SCRIPT), "--db", str(seeded), "show", "tj-2025-09-01-tracing-course", "--format", "json"],
-        capture_output=True, text=True, check=True,
+    stored = _shown(seeded, "tj-2025-09-01-tracing-course")
+    assert (stored["country"], stored["start"], stored["end"], stored["project"]) == (
+        "TJ", "2025-09-01", "2025-09-03", "tac-nexus",
     )  # fmt: skip
-    stored = json.loads(shown.stdout)
-    assert (stored["country"], stored["start"], stored["end"], stored["participants"]) == (
-        "TJ", "2025-09-01", "2025-09-03", 12,
+    assert (stored["participants"], stored["female"], stored["male"]) == (None, None, None)
+    assert (stored["agencies"], stored["audience"], stored["sources"]) == ([], [], [])
+
+
+def test_prompts_with_every_one_answered(seeded: Path) -> None:
+    child = spawn(seeded, "add-training")
+    child.expect("Title: ")
+    child.sendline("Обучение по расследованию незаконного оборота оружия")
+    child.expect("Country: ")
+    child.sendline("KZ")
+    child.expect("Start: ")
+    child.sendline("2025-10-06")
+    child.expect("End: ")
+    child.sendline("2025-10-08")
+    child.expect(r"Participants \(Enter: not known\): ")
+    child.sendline("about twenty")
+    child.expect("--participants: ")  # not a number: asked again
+    child.expect(r"Participants \(Enter: not known\): ")
+    child.sendline("20")
+    child.expect(r'Is 20 a lower bound \("over 20"\)\? \[y/N\]: ')
+    child.sendline("y")
+    child.expect(r"Women among them \(Enter: not known\): ")
+    child.sendline("8")
+    child.expect(r"Men among them \(Enter: not known\): ")
+    child.sendline("12")
+    # The country's agencies are offered; Tab completes one by any part of its name.
+    child.expect(r"agencies of the country in the store \(name or id\): .*kz-mvd")
+    child.expect(r"Agency 1 \(Enter: not known\): ")
+    child.send("kz-mv\t")
+    child.sendline("")
+    child.expect(r"Agency 2 \(Enter: no more\): ")
+    child.sendline("Supreme Court of Kazakhstan")
+    child.expect(r"Agency 3 \(Enter: no more\): ")
+    child.sendline("")
+    child.expect(r"Audience \(several: separate with ;\) \(Enter: not known\): ")
+    child.sendline("investigators; prosecutors")
+    child.expect("sources in the store: ")
+    child.expect(r"Source ids \(several: separate with ;\) \(Enter: not known\): ")
+    child.sendline("unodc-2022-kg-kz-trainings")
+    child.expect(r"Save this training\? \[Y/n\]: ")
+    child.sendline("")
+    child.expect(r"added training (kz-2025-10-06-\S+)")
+    record_id = child.match.group(1)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert record_id == "kz-2025-10-06-obuchenie-po-rassledovaniiu-nezakonnogo-oborota-oruzhiia"
+    stored = _shown(seeded, record_id)
+    assert (stored["participants"], stored["approximate"], stored["female"], stored["male"]) == (
+        20, True, 8, 12,
     )  # fmt: skip
+    assert stored["agencies"][0]["id"] == "kz-mvd"  # completed from "kz-mv"
+    assert stored["agencies"][1]["name"] == "Supreme Court of Kazakhstan"
+    assert stored["audience"] == ["investigators", "prosecutors"]
+    assert stored["sources"] == ["unodc-2022-kg-kz-trainings"]
+
+
+def test_a_likely_duplicate_is_shown_and_needs_a_yes(seeded: Path) -> None:
+    before = snapshot(seeded)
+    again = ["add-training", "--title", "Countering firearms trafficking", "-c", "KG",
+             "--start", "2022-10-25", "--end", "2022-10-27"]  # fmt: skip
+    child = spawn(seeded, *again, "--participants", "16", "--exact", "--female", "1",
+                  "--male", "15", "--agency", "kg-mvd", "--audience", "police",
+                  "--source", "unodc-2022-kg-kz-trainings")  # fmt: skip
+    child.expect("a training like this one is recorded already:")
+    child.expect(r"kg-2022-10-firearms-trafficking: Countering International Firearms")
+    child.expect(r"Save this training all the same\? \[y/N\]: ")
+    child.sendline("")
+    child.expect("nothing was saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert snapshot(seeded) == before
+    refused = run_process("--db", str(seeded), *again, "--no-input")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "error: a training like this one is recorded already: kg-2022-10-firearms-trafficking"
+    ), refused.stderr
+    assert "--allow-duplicate" in refused.stderr
+    assert snapshot(seeded) == before
+    allowed = run_process("--db", str(seeded), *again, "--no-input", "--allow-duplicate")
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.strip() == "kg-2022-10-25-countering-firearms-trafficking"
+
+
+def test_a_delivery_on_the_same_day_to_the_same_agency_is_a_likely_duplicate(
+    loaded: Run, store: Store
+) -> None:
+    before = store.snapshot()
+    # The seed's handover to Kyrgyzstan's MVD on 2025-04-03, named by another of its names.
+    result = loaded("add-delivery", "--no-input", "--date", "2025-04-03", "-c", "KG",
+                    "-a", "Ministry of Internal Affairs of the Kyrgyz Republic",
+                    "--item", "Microscope:1")  # fmt: skip
+    assert result.exit_code == 1
+    assert "kg-2025-04-03-comparison-microscopes: to Ministry of Internal Affairs" in (
+        result.stderr
+    )
+    assert store.snapshot() == before
+    other_day = loaded("add-delivery", "--no-input", "--date", "2025-04-04", "-c", "KG",
+                       "-a", "kg-mvd", "--item", "Microscope:1")  # fmt: skip
+    assert other_day.exit_code == 0, other_day.stderr
 
 
 def test_delivery_prompt_offers_the_country_agencies(seeded: Path) -> None:
@@ -396,6 +512,8 @@ def test_delivery_prompt_offers_the_country_agencies(seeded: Path) -> None:
     child.expect(r"agencies in the store \(name or id\): Ministry of Internal Affairs \(uz-mvd\)")
     child.expect("Agency: ")
     child.sendline("Ministry of Internal Affairs")
+    child.expect(r"Source ids \(several: separate with ;\) \(Enter: not known\): ")
+    child.sendline("")
     child.expect(r"Save this delivery\? \[Y/n\]: ")
     child.sendline("n")
     child.expect("nothing was saved")
@@ -407,6 +525,8 @@ def test_delivery_prompt_offers_the_country_agencies(seeded: Path) -> None:
     )
     child.expect("Agency: ")
     child.sendline("uz-mvd")
+    child.expect(r"Source ids \(several: separate with ;\) \(Enter: not known\): ")
+    child.sendline("")
     child.expect(r"Save this delivery\? \[Y/n\]: ")
     child.sendline("y")
     child.expect("added delivery uz-2025-09-09-laptop")
@@ -450,7 +570,8 @@ def test_two_processes_adding_at_once(store: Store) -> None:
     # A new store: both processes also race to create the schema.
     script = (
         'for i in $(seq 1 20); do "$NEXUS" add-training --id "w$W-$i" --title "Course $i" '
-        "--country KZ --start 2025-03-01 --end 2025-03-02 --no-input > /dev/null || exit 1; done"
+        "--country KZ --start 2025-03-01 --end 2025-03-02 --no-input --allow-duplicate > /dev/null "
+        "|| exit 1; done"
     )
     env = {**os.environ, "NEXUS_DB": store.target, "NEXUS": str(NEXUS_SCRIPT)}
     writers = [

@@ -149,11 +149,18 @@ def unique_id(session: Session, *, base: str) -> str:
 
 
 def add_record(
-    session: Session, *, record: Dated, id_made: bool = False
+    session: Session, *, record: Dated, id_made: bool = False, allow_duplicate: bool = False
 ) -> tuple[Dated, list[str]]:
     """Add one new record; returns what was stored, and the ids of the agencies made for
     names the store did not know. A made id (``id_made``) gets ``-2``, ``-3`` ... when it
-    is taken; an id given that exists already is refused."""
+    is taken; an id given that exists already is refused; so is a record like one
+    recorded (``duplicates.py``) unless ``allow_duplicate``."""
+    from .duplicates import LikelyDuplicate, likely_duplicates
+
+    if not allow_duplicate:
+        found = likely_duplicates(session, record=record)
+        if found:
+            raise LikelyDuplicate(of_record(record).singular, found)
     if id_made:
         record = record.model_copy(update={"id": unique_id(session, base=record.id)})
     taken = kinds_with_id(session, record_id=record.id)

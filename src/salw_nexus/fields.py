@@ -8,6 +8,7 @@ that the models module holds models; ``models`` re-exports the names other modul
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
@@ -120,11 +121,43 @@ def parse_date(value: Any) -> dt.date:
         raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
     text = value.strip()
     if not ISO_DATE_RE.fullmatch(text):
-        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+        meant = " or ".join(iso_forms(text))
+        guess = f"; did you mean {meant}?" if meant else ""
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}{guess}")
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"impossible date {text}: {exc}") from None
+
+
+# Other ways of writing a day, each read as (year, month, day) groups of the match.
+_DAY_FORMS = (
+    (re.compile(r"(\d{4})[./-](\d{1,2})[./-](\d{1,2})"), "ymd"),  # 2022/10/24, 2022-1-5
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), "dmy"),  # 24.10.2022: the Russian way
+    (re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})"), "dmy mdy"),  # 24/10/2022, 10/24/2022
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), "ymd"),  # 20221024
+)
+_NAMED_MONTH_FORMS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")  # 24 Oct 2022
+
+
+def iso_forms(text: str) -> list[str]:
+    """The days ``text`` may stand for, as YYYY-MM-DD: ``24.10.2022`` -> 2022-10-24;
+    ``05/10/2022`` -> both 2022-10-05 and 2022-05-10 (it cannot be told which). Offered,
+    never taken: the person says which."""
+    found: list[dt.date] = []
+    for pattern, orders in _DAY_FORMS:
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        for order in orders.split():
+            parts = dict(zip(order, (int(group) for group in match.groups()), strict=True))
+            with contextlib.suppress(ValueError):
+                found.append(dt.date(parts["y"], parts["m"], parts["d"]))
+    words = " ".join(text.replace(",", " ").split())
+    for form in _NAMED_MONTH_FORMS:
+        with contextlib.suppress(ValueError):
+            found.append(dt.datetime.strptime(words, form).date())
+    return list(dict.fromkeys(day.isoformat() for day in found))
 
 
 def _partial_date(value: Any) -> str:

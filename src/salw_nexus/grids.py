@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .summary import Summary, SummaryRow
 
 UNKNOWN = "—"  # not reported: never shown as 0
+NOT_KNOWN = "not known"  # a field of the report left empty when a record is added
 MAX_WORD = 16  # a longer word may be broken rather than widen its column
 COMFORTABLE = 20  # the width below which wrapped text becomes hard to read
 
@@ -352,10 +353,13 @@ def preview_grid(record: BaseModel) -> Grid:
     """An input model as the record it will be stored as (before add, remove)."""
     from .kinds import of_record
 
-    noun = of_record(record).singular
-    grid = Grid(title=f"{noun} {getattr(record, 'id', '')}", headers=["Field", "Value"], nowrap={0})
+    kind = of_record(record)
+    grid = Grid(
+        title=f"{kind.singular} {getattr(record, 'id', '')}", headers=["Field", "Value"], nowrap={0}
+    )
     for key, value in record.model_dump().items():
-        grid.add([key, display(key, value)])
+        unknown = key in kind.reported and value in (None, [])
+        grid.add([key, NOT_KNOWN if unknown else display(key, value)])
     return grid
 
 

@@ -43,6 +43,8 @@ class Kind:
     table_name: str  # the table model in models.py
     date_field: str | None = None  # what orders and filters records by date
     required: tuple[str, ...] = ()  # what `add-*` asks for when it is not given
+    # What the donor report counts or cites beyond those: asked for too, Enter = not known.
+    reported: tuple[str, ...] = ()
     # Options whose name is not the field's (the field "agencies" is set by "agency").
     option_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     id_words_from: str | None = None  # a made id ends with the words of this field
@@ -88,6 +90,7 @@ TRAININGS = Kind(
     table_name="Training",
     date_field="start",
     required=("title", "country", "start", "end"),
+    reported=("participants", "approximate", "female", "male", "agencies", "audience", "sources"),
     option_names=MappingProxyType(
         {"agencies": "agency", "topics": "topic", "organisers": "organiser", "sources": "source"}
     ),
@@ -100,6 +103,7 @@ DELIVERIES = Kind(
     table_name="Delivery",
     date_field="date",
     required=("date", "country", "agency", "items"),
+    reported=("sources",),
     option_names=MappingProxyType({"items": "item", "officials": "official", "sources": "source"}),
     id_words_from="items",
 )

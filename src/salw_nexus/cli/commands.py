@@ -35,6 +35,7 @@ from .export_commands import export
 from .options import (
     AgenciesOption,
     AgencyOption,
+    AllowDuplicateOption,
     ApproximateOption,
     AudienceOption,
     CityOption,
@@ -292,9 +293,10 @@ def show(
 # --- recording from the command line ----------------------------------------------------
 
 
-def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
+def _add(ctx: typer.Context, kind: Kind, no_input: bool, allow_duplicate: bool) -> None:
     """The body shared by add-training and add-delivery: the options given -> a record
-    (asking for what is missing on a terminal) -> one service call."""
+    (asking on a terminal for what is missing and what the report uses) -> one service
+    call."""
     from salw_nexus import editing, render
 
     from . import entry
@@ -304,17 +306,20 @@ def _add(ctx: typer.Context, kind: Kind, no_input: bool) -> None:
     if not interactive:
         entry.refuse_missing(kind, data)
     entry.prompt_missing(kind, data, state(ctx).db)
+    if interactive:
+        entry.prompt_reported(kind, data, state(ctx).db)
     id_made = "id" not in data
     if id_made:
         data["id"] = editing.suggest_id(kind, data)
     record = entry.build(kind, data)
     if interactive:
-        render.preview(record)
-        if not typer.confirm(f"Save this {kind.singular}?", default=True):
-            render.message("nothing was saved")
-            raise typer.Exit(1)
+        record, allow_duplicate = entry.confirm_new(
+            kind, record, state(ctx).db, allow_duplicate=allow_duplicate
+        )
     with writing(ctx) as session:
-        stored, made = editing.add_record(session, record=record, id_made=id_made)
+        stored, made = editing.add_record(
+            session, record=record, id_made=id_made, allow_duplicate=allow_duplicate
+        )
     typer.echo(stored.id)
     render.message(f"added {kind.singular} {stored.id}")
     render.agencies_made(made)
@@ -341,9 +346,10 @@ def add_training(
     source: SourceOption = None,
     notes: NotesOption = None,
     no_input: NoInputOption = False,
+    allow_duplicate: AllowDuplicateOption = False,
 ) -> None:
-    """Record a training; prompts for missing required fields on a terminal."""
-    _add(ctx, TRAININGS, no_input)
+    """Record a training; on a terminal, asks for what is missing and what the report uses."""
+    _add(ctx, TRAININGS, no_input, allow_duplicate)
 
 
 @commands.command("add-delivery")
@@ -361,9 +367,10 @@ def add_delivery(
     source: SourceOption = None,
     notes: NotesOption = None,
     no_input: NoInputOption = False,
+    allow_duplicate: AllowDuplicateOption = False,
 ) -> None:
-    """Record a handover of equipment; prompts for missing required fields on a terminal."""
-    _add(ctx, DELIVERIES, no_input)
+    """Record a handover of equipment; on a terminal, asks for what is missing."""
+    _add(ctx, DELIVERIES, no_input, allow_duplicate)
 
 
 @commands.command()

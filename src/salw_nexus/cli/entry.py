@@ -18,7 +18,7 @@ Decisions (also in the README):
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import typer
@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from salw_nexus import text as text_rules
 from salw_nexus.errors import RecordError, UsageError
-from salw_nexus.kinds import DATED, Kind
+from salw_nexus.kinds import AGENCIES_FIELD, DATED, Kind
 from salw_nexus.records import describe_error
 
 # Fields whose options take "NAME[:...]" text, parsed into a mapping each.
@@ -144,6 +144,17 @@ def refuse_missing(kind: Kind, data: Mapping[str, Any]) -> None:
         )
 
 
+def _known_sources(db_option: str | None) -> list[str]:
+    from salw_nexus import db
+    from salw_nexus.agencies import list_sources
+
+    try:
+        with db.session_scope(db_option) as session:
+            return [row.id for row in list_sources(session).sources]
+    except db.EmptyStore:
+        return []
+
+
 def _known(db_option: str | None, country: Any = None) -> tuple[list[str], list[str]]:
     """Countries in the store, and agency names (of ``country`` when it is a known one)."""
     from salw_nexus import db
@@ -184,3 +195,146 @@ def prompt_missing(kind: Kind, data: dict[str, Any], db_option: str | None) -> N
                 data[name] = value
                 break
             render.message(f"{option}: {problem}")
+
+
+# --- what the donor report uses: asked for too, each skippable ---------------------------
+
+NUMBERS = ("participants", "female", "male")
+QUESTIONS = {
+    "participants": "Participants",
+    "female": "Women among them",
+    "male": "Men among them",
+    "audience": "Audience (several: separate with ;)",
+    "sources": "Source ids (several: separate with ;)",
+}
+SKIP = " (Enter: not known)"
+
+
+def prompt_reported(kind: Kind, data: dict[str, Any], db_option: str | None) -> None:
+    """Ask for each field the donor report counts or cites that was not given
+    (``Kind.reported``); Enter leaves it not known. Each answer is checked as the
+    option would be, and asked again when it is wrong."""
+    from salw_nexus import render
+
+    for name in kind.reported:
+        if name in data:
+            continue
+        if name == "approximate":
+            if data.get("participants") is not None:
+                data[name] = typer.confirm(
+                    f'Is {data["participants"]} a lower bound ("over {data["participants"]}")?',
+                    default=False,
+                )
+            continue
+        if name == AGENCIES_FIELD:
+            agencies = _ask_agencies(data, db_option)
+            if agencies:
+                data[name] = agencies
+            continue
+        if name == "sources":
+            known = _known_sources(db_option)
+            if known:
+                render.message(f"sources in the store: {', '.join(known)}")
+        while True:
+            answer = typer.prompt(QUESTIONS[name] + SKIP, default="", show_default=False).strip()
+            if not answer:
+                break
+            value: Any = answer
+            if name in NUMBERS:
+                value = int(answer) if answer.isdigit() else answer
+            elif name not in NUMBERS:
+                value = [part.strip() for part in answer.split(";") if part.strip()]
+            problem = check_field(kind.model, data, name, value)
+            if problem is None:
+                data[name] = value
+                break
+            render.message(f"--{kind.option(name)}: {problem}")
+
+
+def _ask_agencies(data: dict[str, Any], db_option: str | None) -> list[str]:
+    """The agencies represented, one a line (Tab completes the country's known ones, by
+    any part of a name or id); Enter alone when done."""
+    from salw_nexus import render
+
+    _, known = _known(db_option, data.get("country"))
+    if known:
+        render.message(f"agencies of the country in the store (name or id): {'; '.join(known)}")
+    candidates = [part for entry in known for part in _name_and_id(entry)]
+    chosen: list[str] = []
+    with completing(candidates):
+        while True:
+            number = len(chosen) + 1
+            skip = SKIP if number == 1 else " (Enter: no more)"
+            answer = typer.prompt(f"Agency {number}{skip}", default="", show_default=False)
+            if not answer.strip():
+                return chosen
+            chosen.append(answer.strip())
+
+
+def _name_and_id(entry: str) -> tuple[str, str]:
+    """``Ministry of Internal Affairs (kz-mvd)`` -> the name and the id."""
+    name, _, rest = entry.rpartition(" (")
+    return name, rest.removesuffix(")")
+
+
+@contextlib.contextmanager
+def completing(candidates: Sequence[str]) -> Iterator[None]:
+    """Tab in a prompt completes from ``candidates``, by any part in any case (GNU
+    readline or libedit; where there is neither, as on Windows, prompts work without)."""
+    try:
+        import readline
+    except ImportError:  # Windows' Python has no readline
+        yield
+        return
+    from salw_nexus.models import search_key
+
+    def complete(text: str, state: int) -> str | None:
+        needle = search_key(text)
+        matches = [c for c in candidates if needle in search_key(c)]
+        return matches[state] if state < len(matches) else None
+
+    previous, delimiters = readline.get_completer(), readline.get_completer_delims()
+    readline.set_completer(complete)
+    readline.set_completer_delims("")  # the whole answer is one name
+    if "libedit" in (readline.__doc__ or ""):
+        readline.parse_and_bind("bind ^I rl_complete")
+    else:
+        readline.parse_and_bind("tab: complete")
+    try:
+        yield
+    finally:
+        readline.set_completer(previous)
+        readline.set_completer_delims(delimiters)
+
+
+def confirm_new(
+    kind: Kind, record: Any, db_option: str | None, *, allow_duplicate: bool
+) -> tuple[Any, bool]:
+    """Show the record exactly as it will be saved (the store's project filled in) and
+    ask; a record like one recorded is named and needs a yes of its own. Returns the
+    record and whether it may be a duplicate; no means nothing is saved (exit 1)."""
+    from salw_nexus import db, render
+    from salw_nexus.duplicates import likely_duplicates
+    from salw_nexus.editing import only_project
+    from salw_nexus.kinds import PROJECT_FIELD
+
+    try:
+        with db.session_scope(db_option) as session:
+            project, found = only_project(session), likely_duplicates(session, record=record)
+    except db.EmptyStore:  # the first record of a new store
+        project, found = None, []
+    if getattr(record, PROJECT_FIELD) is None and project is not None:
+        record = record.model_copy(update={PROJECT_FIELD: project})
+    render.preview(record)
+    if found and not allow_duplicate:
+        render.message(f"a {kind.singular} like this one is recorded already:")
+        for line in found:
+            render.message(f"  {line}")
+        if not typer.confirm(f"Save this {kind.singular} all the same?", default=False):
+            render.message("nothing was saved")
+            raise typer.Exit(1)
+        return record, True
+    if not typer.confirm(f"Save this {kind.singular}?", default=True):
+        render.message("nothing was saved")
+        raise typer.Exit(1)
+    return record, allow_duplicate

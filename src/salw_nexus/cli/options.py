@@ -200,6 +200,14 @@ OffsetOption = Annotated[
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
 ]  # -y is --yes in every command
+AllowDuplicateOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-duplicate",
+        help="Add it even if a record like it is there (same country, overlapping dates "
+        "and a similar title; for a delivery: same day and agency).",
+    ),
+]
 NoInputOption = Annotated[
     bool, typer.Option("--no-input", help="Never prompt: fail if a required option is missing.")
 ]
