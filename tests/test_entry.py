@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -443,6 +444,7 @@ def test_prompts_with_every_one_answered(seeded: Path) -> None:
     child.expect(r"Save this training\? \[Y/n\]: ")
     child.sendline("")
     child.expect(r"added training (kz-2025-10-06-\S+)")
+    assert isinstance(child.match, re.Match)
     record_id = child.match.group(1)
     child.expect(pexpect.EOF)
     child.close()
