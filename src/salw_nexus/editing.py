@@ -16,12 +16,12 @@ Decisions (also in the README):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import DuplicateIdError, NexusError, NotFoundError, RecordError, UsageError, option
 from .formatting import shown
+from .ids import ascii_words
 from .kinds import (
     AGENCIES,
     AGENCIES_FIELD,
@@ -46,8 +46,7 @@ if TYPE_CHECKING:
     Dated = TrainingIn | DeliveryIn
 
 COMMAND_LINE = "command line"
-SLUG_WORDS = 5
-LONGEST_WORD = 24  # letters of one word in a made id: ids stay short (at most 120)
+SLUG_WORDS = 5  # words of the title in a made id (each at most ids.LONGEST_WORD letters)
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -115,11 +114,6 @@ def only_project(session: Session) -> str | None:
 # --- adding -----------------------------------------------------------------------------
 
 
-def _ascii_words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", folded)
-
-
 def suggest_id(kind: Kind, data: Mapping[str, Any]) -> str:
     """A readable id from country, date and title (or the first item's name), from the
     values as given (before validation: a bad one is reported by validation itself)."""
@@ -133,8 +127,9 @@ def suggest_id(kind: Kind, data: Mapping[str, Any]) -> str:
     named = data.get(kind.id_words_from or "")
     if isinstance(named, list):  # items: the first one's name
         named = (named or [{}])[0].get("name", "")
-    words = [word[:LONGEST_WORD] for word in _ascii_words(str(named or ""))[:SLUG_WORDS]]
-    day_part = "-".join(_ascii_words(day)) if ISO_DAY.fullmatch(day) else ""
+    # Transliterated: a Cyrillic title gives kz-2025-10-06-obuchenie-po-..., not "training".
+    words = ascii_words(str(named or ""))[:SLUG_WORDS]
+    day_part = day if ISO_DAY.fullmatch(day) else ""
     return "-".join(part for part in (country, day_part, *(words or [kind.singular])) if part)
 
 

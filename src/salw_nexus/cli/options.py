@@ -141,7 +141,7 @@ def output_target(ctx: typer.Context, fmt: Enum, output: Path | None) -> Target 
 CountryOption = Annotated[
     str | None,
     typer.Option(
-        "--country", "-c", help="ISO code (KG, KGZ) or English name.",
+        "--country", "-c", help="ISO code (KG, KGZ), or a name in English, Russian or a national language.",
         parser=parsed_as("--country", country_code),
         metavar="<str>",
     ),
@@ -218,7 +218,7 @@ IdOption = Annotated[
 TitleOption = Annotated[str | None, typer.Option("--title", help="The course title.")]
 RecordCountryOption = Annotated[
     str | None,
-    typer.Option("--country", "-c", help="ISO code or English name."),
+    typer.Option("--country", "-c", help="ISO code or a name (English, Russian, national)."),
 ]
 CityOption = Annotated[str | None, typer.Option("--city")]
 StartOption = Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")]
