@@ -136,7 +136,12 @@ def test_export_csv_writes_one_file_per_kind(loaded: Run, tmp_path: Path) -> Non
     ]
 
     def rows(name: str) -> list[dict[str, str]]:
-        with (out / f"{name}.csv").open(encoding="utf-8") as handle:
+        # For Excel: a byte order mark and CRLF line ends (RFC 4180).
+        raw = (out / f"{name}.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        assert raw.count(b"\r\n") >= 1
+        assert b"\n" not in raw.replace(b"\r\n", b"")
+        with (out / f"{name}.csv").open(encoding="utf-8-sig", newline="") as handle:
             return list(csv.DictReader(handle))
 
     deliveries = {r["id"]: r for r in rows("deliveries")}
@@ -402,3 +407,36 @@ def test_help_shows_flags_as_flags_and_choices_as_choices(nexus: Run) -> None:
     refused = nexus("summary", "--fiscal-year-start", "2")
     assert refused.exit_code == 2
     assert "'2' is not one of '1', '4', '7', '10'" in refused.stderr
+
+
+# --- load - : a record file on standard input --------------------------------------------
+
+
+def test_load_reads_standard_input(nexus: Run, store: Store) -> None:
+    loaded = nexus("load", "-", input=SEED.read_text(encoding="utf-8"))
+    assert loaded.exit_code == 0, loaded.stderr
+    assert store.rows("SELECT count(*) FROM delivery") == [(7,)]
+    exported = nexus("export", "--format", "json").stdout
+    again = nexus("load", "-", input=exported)  # JSON, told by its content
+    assert again.exit_code == 0, again.stderr
+    assert "unchanged" in again.stdout
+    assert nexus("check", "-", input=exported).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("version: 2\ntrainings:\n  - id: x\n    title: [\n", "error: <stdin>:5: YAML syntax error"),
+        ("", "error: <stdin>: nothing was given"),
+        ("version: 2\ntrainings:\n  - {id: t, title: T, country: Narnia, start: 2025-01-01, "
+         "end: 2025-01-01}\n", "error: <stdin>:3: "),
+    ],
+)  # fmt: skip
+def test_bad_standard_input_names_stdin_and_writes_nothing(
+    loaded: Run, store: Store, text: str, said: str
+) -> None:
+    before = store.snapshot()
+    result = loaded("load", "-", input=text)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(said), result.stderr
+    assert store.snapshot() == before

@@ -170,7 +170,7 @@ def test_csv_export_writes_the_indicators_as_json(nexus: Run, tmp_path: Path) ->
     loads(nexus, EXAMPLE)
     result = nexus("export", "--format", "csv", "-o", str(tmp_path / "tables"))
     assert result.exit_code == 0, result.stderr
-    with (tmp_path / "tables" / "projects.csv").open(encoding="utf-8", newline="") as table:
+    with (tmp_path / "tables" / "projects.csv").open(encoding="utf-8-sig", newline="") as table:
         (row,) = list(csv.DictReader(table))
     assert (row["start"], row["end"]) == ("2024-10-01", "")
     assert json.loads(row["indicators"]) == exported(nexus)["projects"][0]["indicators"]

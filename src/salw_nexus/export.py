@@ -139,12 +139,17 @@ def dump_csv_tables(document: Mapping[str, Any]) -> dict[str, str]:
     Items are written as ``--item`` spells them (``NAME:QTY / CATEGORY / VALUE CURRENCY``),
     officials as ``NAME (TITLE)``, an agency's names as ``LANG: NAME; ...``. A cell a spreadsheet would
     run as a formula starts with ``'`` (see ``text.spreadsheet_cell``). CSV is for
-    spreadsheets: only YAML and JSON exports load back.
+    spreadsheets: only YAML and JSON exports load back. Being files, each is written for
+    Excel as a listing's ``-o`` is (``tabular.CsvStyle``): a BOM and CRLF line ends.
     """
+    from .tabular import BOM, CsvStyle
+
+    excel = CsvStyle(for_excel=True)
     tables: dict[str, str] = {}
     for kind in KINDS:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        buffer = io.StringIO(BOM)
+        buffer.seek(0, io.SEEK_END)
+        writer = csv.writer(buffer, lineterminator=excel.line_end)
         names = list(kind.fields)
         writer.writerow(names)
         for record in document.get(kind.plural, []):

@@ -43,6 +43,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from . import settings
 from .errors import FileError, RecordError, option
@@ -109,20 +110,40 @@ def read_record_bytes(path: Path) -> bytes:
             hint="Save the records to a file and give its name.",
         )
     with open(descriptor, "rb", closefd=True) as handle:
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            while chunk := handle.read(min(READ_CHUNK, limit + 1 - size)):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    raise RecordError(
-                        [f"{label}: file is over the limit of {limit:,} bytes"],
-                        hint="Split the file, or raise the limit with NEXUS_MAX_FILE_BYTES.",
-                    )
-        except OSError as exc:
-            raise RecordError([f"{label}: cannot read: {exc.strerror}"]) from None
+        return _read_within_limit(handle, label, limit)
+
+
+def _read_within_limit(handle: BinaryIO, label: str, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := handle.read(min(READ_CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise RecordError(
+                    [f"{label}: file is over the limit of {limit:,} bytes"],
+                    hint="Split the file, or raise the limit with NEXUS_MAX_FILE_BYTES.",
+                )
+    except OSError as exc:
+        raise RecordError([f"{label}: cannot read: {exc.strerror}"]) from None
     return b"".join(chunks)
+
+
+STDIN = Path("-")  # `nexus load -`: the record file is standard input (a file named -: ./-)
+STDIN_LABEL = "<stdin>"
+
+
+def read_stdin_text() -> str:
+    """The record file given on standard input, with a file's limit and checks."""
+    text = decode_record_text(
+        _read_within_limit(sys.stdin.buffer, STDIN_LABEL, max_file_bytes()), STDIN_LABEL
+    )
+    if not text.strip():
+        raise RecordError(
+            [f"{STDIN_LABEL}: nothing was given; a record file starts with 'version: 2'"]
+        )
+    return text
 
 
 _WIDE_BOMS = (
@@ -157,8 +178,16 @@ def decode_record_text(data: bytes, label: str) -> str:
         ) from None
 
 
+def record_label(path: Path) -> str:
+    """How errors name a record file: its path, or ``<stdin>``."""
+    return STDIN_LABEL if path == STDIN else str(path)
+
+
 def read_record_text(path: Path) -> str:
-    """A record file's text, refusing what is not a regular UTF-8 file within the limit."""
+    """A record file's text, refusing what is not a regular UTF-8 file within the limit;
+    ``-`` (STDIN) is standard input."""
+    if path == STDIN:
+        return read_stdin_text()
     text = decode_record_text(read_record_bytes(path), str(path))
     if not text.strip():
         raise RecordError([f"{path}: file is empty; a record file starts with 'version: 2'"])

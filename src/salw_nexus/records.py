@@ -592,8 +592,9 @@ def detect_format(path: Path, text: str) -> str:
 
 
 def parse_file(path: Path, *, progress: Progress | None = None) -> RecordSet:
-    """Read and validate a record file, YAML or JSON (chosen by extension or content)."""
-    from .files import read_record_text
+    """Read and validate a record file (``-``: stdin), YAML or JSON (by extension or content)."""
+    from .files import read_record_text, record_label
 
     text = read_record_text(path)
-    return parse_text(text, label=str(path), fmt=detect_format(path, text), progress=progress)
+    label, fmt = record_label(path), detect_format(path, text)
+    return parse_text(text, label=label, fmt=fmt, progress=progress)

@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .records import RecordSet
     from .store import LoadResult
     from .summary import Summary
+    from .tabular import CsvStyle
 
 CHART_WIDTH = 40
 
@@ -370,10 +372,16 @@ def _json(report: Any) -> Iterable[str]:
     return json_pieces(as_records(report))
 
 
-def _csv(report: Any) -> Iterable[str]:
+def _csv(report: Any, style: CsvStyle | None = None) -> Iterable[str]:
     from .tabular import as_records, csv_pieces
 
-    return csv_pieces(as_records(report))
+    return csv_pieces(as_records(report), style)
+
+
+def _jsonl(report: Any) -> Iterable[str]:
+    from .tabular import as_records, jsonl_pieces
+
+    return jsonl_pieces(as_records(report))
 
 
 def _xlsx(report: Any, *, sheet: str) -> Iterable[bytes]:
@@ -425,6 +433,7 @@ def renderers() -> dict[tuple[type, str], Renderer]:
         registry[report, "markdown"] = _markdown
         registry[report, "json"] = _json
         registry[report, "csv"] = _csv
+        registry[report, "jsonl"] = _jsonl
     sheets = {TrainingList: TRAININGS.plural, HandoverReport: "handovers", Summary: "summary",
               IndicatorReport: "indicators",
               AgencyList: AGENCIES.plural, SourceList: SOURCES.plural}  # fmt: skip
@@ -453,17 +462,26 @@ def _drawn_as_text(drawing: Drawing) -> str:
     return buffer.getvalue()
 
 
-def output(report: Any, fmt: str, *, to: Target | None = None) -> None:
+def output(
+    report: Any, fmt: str, *, to: Target | None = None, csv_style: CsvStyle | None = None
+) -> None:
     """Write ``report`` in ``fmt`` to stdout, or to the file ``to`` (checked beforehand
     with ``files.target``; written whole or not at all). A format in ``BINARY`` (a
     workbook) needs a file: without one it is a usage error, never bytes on a terminal.
 
     JSON and CSV are written a record at a time as the report is read from the store, so
     a listing of any length runs in constant memory; a grid (for people) and a workbook
-    are gathered first.
+    are gathered first. CSV in a file is for Excel (``CsvStyle``: a BOM, CRLF); on
+    stdout, plain; ``csv_style`` gives the delimiter.
     """
     needs_file(fmt, to)
-    rendered = renderers()[type(report), fmt](report)
+    renderer = renderers()[type(report), fmt]
+    if fmt == "csv":
+        from .tabular import CsvStyle
+
+        style = csv_style or CsvStyle()
+        renderer = partial(_csv, style=replace(style, for_excel=to is not None))
+    rendered = renderer(report)
     if callable(rendered):  # a drawing, for the terminal
         if to is None:
             rendered(stdout())

@@ -81,6 +81,17 @@ def json_pieces(records: Records) -> Iterator[str]:
     yield "\n]\n" if written else "[]\n"
 
 
+def jsonl_pieces(records: Records) -> Iterator[str]:
+    """The records as JSON Lines: one compact object a line, each the object ``json``
+    has for that record."""
+    import json
+
+    values = records.values
+    for row in records.rows:
+        record = dict(zip(records.names, values(row), strict=True))
+        yield json.dumps(record, ensure_ascii=False, default=json_default) + "\n"
+
+
 CSV_BOOLEAN = {True: "true", False: "false"}
 
 
@@ -130,12 +141,31 @@ def csv_rows(records: Records) -> Iterator[list[Any]]:
 
 
 CSV_PIECE = 1000  # rows of CSV written as one piece of text
+BOM = "\ufeff"
 
 
-def csv_pieces(records: Records) -> Iterator[str]:
+@dataclass(frozen=True)
+class CsvStyle:
+    """How CSV is written. For Excel (a file, ``-o``): a byte order mark, without which
+    Excel on Windows reads UTF-8 as the ANSI code page (Cyrillic and “quotes” garbled),
+    and CRLF line ends (RFC 4180). On stdout: plain UTF-8 and LF, for pipes. The
+    delimiter: Excel in a Russian or Kazakh locale expects ``;``."""
+
+    delimiter: str = ","
+    for_excel: bool = False
+
+    @property
+    def line_end(self) -> str:
+        return "\r\n" if self.for_excel else "\n"
+
+
+def csv_pieces(records: Records, style: CsvStyle | None = None) -> Iterator[str]:
     """The CSV text of ``records``, CSV_PIECE rows at a time."""
+    style = style or CsvStyle()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    if style.for_excel:
+        buffer.write(BOM)
+    writer = csv.writer(buffer, delimiter=style.delimiter, lineterminator=style.line_end)
     rows = csv_rows(records)
     while piece := list(islice(rows, CSV_PIECE)):
         writer.writerows(piece)

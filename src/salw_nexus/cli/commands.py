@@ -42,6 +42,7 @@ from .options import (
     CountOption,
     CountryOption,
     DateOption,
+    DelimiterOption,
     EndOption,
     FiscalStartOption,
     FormatOption,
@@ -71,6 +72,7 @@ from .options import (
     TopicOption,
     UnitOption,
     YesOption,
+    csv_style,
     output_target,
 )  # fmt: skip
 from .report_commands import indicators, report
@@ -137,7 +139,10 @@ def load(
     ctx: typer.Context,
     file: Annotated[
         Path | None,
-        typer.Argument(help="Record file, YAML or JSON. Default: the bundled seed data."),
+        typer.Argument(
+            help="Record file, YAML or JSON; - reads standard input. Default: the bundled "
+            "seed data."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check everything, then write nothing.")
@@ -159,7 +164,7 @@ def load(
 
 @commands.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Record file to validate.")],
+    file: Annotated[Path, typer.Argument(help="Record file to validate; - reads standard input.")],
 ) -> None:
     """Validate a record file and write nothing (the store is not opened)."""
     from salw_nexus import records, render
@@ -189,13 +194,14 @@ def _listing(kind: Kind, summary: str) -> Callable[..., None]:
         agency: AgencyOption = None,
         project: ProjectOption = None,
         fmt: ListingFormatOption = ListingFormat.table,
+        delimiter: DelimiterOption = None,
         output: OutputOption = None,
         limit: LimitOption = None,
         offset: OffsetOption = 0,
     ) -> None:
         from salw_nexus import render, reports
 
-        chosen = output_target(ctx, fmt, output)
+        chosen, style = output_target(ctx, fmt, output), csv_style(fmt, delimiter)
         services: dict[Kind, Callable[..., reports.TrainingList | reports.HandoverReport]] = {
             TRAININGS: reports.list_trainings,
             DELIVERIES: reports.list_handovers,
@@ -208,7 +214,7 @@ def _listing(kind: Kind, summary: str) -> Callable[..., None]:
             closing(services[kind](session, filters=filters, page=page)) as listed,
         ):
             # In the session: rows are read as they are written.
-            render.output(listed, fmt.value, to=chosen)
+            render.output(listed, fmt.value, to=chosen, csv_style=style)
         render.wrote([output] if chosen is not None else [])
 
     listing.__doc__ = summary
@@ -248,13 +254,14 @@ def summary(
     agency: AgencyOption = None,
     project: ProjectOption = None,
     fmt: ListingFormatOption = ListingFormat.table,
+    delimiter: DelimiterOption = None,
     output: OutputOption = None,
 ) -> None:
     """Quarterly summary: trainings, participants, person-days, deliveries, countries."""
     from salw_nexus import render, reports
     from salw_nexus.summary import quarterly_summary
 
-    chosen = output_target(ctx, fmt, output)
+    chosen, style = output_target(ctx, fmt, output), csv_style(fmt, delimiter)
     filters = reports.make_filters(
         country=country, start=date_from, end=date_to, quarter=quarter, year=year,
         fiscal_start=fiscal_year_start, agency=agency, project=project,
@@ -263,7 +270,7 @@ def summary(
         data = quarterly_summary(
             session, filters=filters, fiscal_start=fiscal_year_start, empty=empty
         )
-    render.output(data, fmt.value, to=chosen)
+    render.output(data, fmt.value, to=chosen, csv_style=style)
     render.wrote([output] if chosen is not None else [])
     if chart:
         render.chart(data)

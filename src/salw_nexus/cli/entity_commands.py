@@ -9,7 +9,15 @@ import typer
 from salw_nexus.text import from_argv
 
 from .boundary import asks, reading, writing
-from .options import AgencyOption, CountryOption, FormatOption, OutputFormat, YesOption
+from .options import (
+    AgencyOption,
+    CountryOption,
+    DelimiterOption,
+    FormatOption,
+    OutputFormat,
+    YesOption,
+    csv_style,
+)
 
 agencies_app = typer.Typer(
     help="List the agencies, each with its names and what it took part in; merge two.",
@@ -23,6 +31,7 @@ def agencies(
     country: CountryOption = None,
     agency: AgencyOption = None,
     fmt: FormatOption = OutputFormat.table,
+    delimiter: DelimiterOption = None,
 ) -> None:
     """List the agencies: every name (other languages, aliases), the trainings each was
     represented at and the deliveries it received."""
@@ -31,9 +40,10 @@ def agencies(
     from salw_nexus import render
     from salw_nexus.agencies import list_agencies
 
+    style = csv_style(fmt, delimiter)
     with reading(ctx) as session:
         listed = list_agencies(session, country=country, agency=agency)
-    render.output(listed, fmt.value)
+    render.output(listed, fmt.value, csv_style=style)
 
 
 @agencies_app.command("merge")
@@ -69,11 +79,13 @@ def merge(
 def sources(
     ctx: typer.Context,
     fmt: FormatOption = OutputFormat.table,
+    delimiter: DelimiterOption = None,
 ) -> None:
     """List the sources the records cite, each with the records citing it."""
     from salw_nexus import render
     from salw_nexus.agencies import list_sources
 
+    style = csv_style(fmt, delimiter)
     with reading(ctx) as session:
         listed = list_sources(session)
-    render.output(listed, fmt.value)
+    render.output(listed, fmt.value, csv_style=style)

@@ -21,6 +21,7 @@ from salw_nexus.text import from_argv
 if TYPE_CHECKING:
     from salw_nexus.files import Target
     from salw_nexus.periods import Quarter
+    from salw_nexus.tabular import CsvStyle
 
 T = TypeVar("T")
 
@@ -70,6 +71,7 @@ class OutputFormat(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"  # JSON Lines: one object a line
     markdown = "markdown"
 
 
@@ -79,6 +81,7 @@ class ListingFormat(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"
     markdown = "markdown"
     xlsx = "xlsx"
 
@@ -102,15 +105,17 @@ class ReportFormat(str, Enum):
 FormatOption = Annotated[
     OutputFormat,
     typer.Option(
-        "--format", "-f", help="table for people; csv, json, markdown for programs and documents."
+        "--format", "-f",
+        help="table for people; csv, json, jsonl (one object a line), markdown for programs "
+        "and documents.",
     ),
-]
+]  # fmt: skip
 ListingFormatOption = Annotated[
     ListingFormat,
     typer.Option(
         "--format", "-f",
-        help="table for people; csv, json, markdown for programs and documents; xlsx, a "
-        "workbook for spreadsheets (needs --output).",
+        help="table for people; csv, json, jsonl (one object a line), markdown for programs "
+        "and documents; xlsx, a workbook for spreadsheets (needs --output).",
     ),
 ]  # fmt: skip
 OutputOption = Annotated[
@@ -120,6 +125,35 @@ OutputOption = Annotated[
         help="File to write, whole or not at all (never over the store). Default: stdout.",
     ),
 ]  # fmt: skip
+
+
+def delimiter(text: str) -> str:
+    named = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t"}
+    if text.casefold() not in named:
+        raise ValueError(f"{text!r}: give , or ; or tab")
+    return named[text.casefold()]
+
+
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter", metavar="',' | ';' | tab",
+        help="With --format csv: the separator; ';' for Excel in a Russian or Kazakh locale.",
+        parser=parsed_as("--delimiter", delimiter),
+    ),
+]  # fmt: skip
+
+
+def csv_style(fmt: Enum, separator: str | None) -> CsvStyle | None:
+    """How CSV is written (the delimiter; a file gets a BOM and CRLF, render.output);
+    ``--delimiter`` with another format is a usage error."""
+    if separator is None:
+        return None
+    if fmt.value != "csv":
+        raise UsageError("--delimiter goes with --format csv")
+    from salw_nexus.tabular import CsvStyle
+
+    return CsvStyle(delimiter=separator)
 
 
 def output_target(ctx: typer.Context, fmt: Enum, output: Path | None) -> Target | None:

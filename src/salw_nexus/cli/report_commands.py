@@ -9,6 +9,7 @@ import typer
 
 from .boundary import reading
 from .options import (
+    DelimiterOption,
     FiscalStartOption,
     ListingFormat,
     ListingFormatOption,
@@ -16,6 +17,7 @@ from .options import (
     ProjectOption,
     QuarterOption,
     ReportFormat,
+    csv_style,
     output_target,
 )
 
@@ -77,6 +79,7 @@ def indicators(
     fiscal_year_start: FiscalStartOption = 1,
     project: ProjectOption = None,
     fmt: ListingFormatOption = ListingFormat.table,
+    delimiter: DelimiterOption = None,
     output: OutputOption = None,
     allow_empty_period: AllowEmptyOption = False,
 ) -> None:
@@ -85,13 +88,13 @@ def indicators(
     from salw_nexus import render
     from salw_nexus.indicators import indicator_report
 
-    chosen = output_target(ctx, fmt, output)
+    chosen, style = output_target(ctx, fmt, output), csv_style(fmt, delimiter)
     with reading(ctx) as session:
         data = indicator_report(
             session, quarter=quarter, fiscal_start=fiscal_year_start, project=project,
             allow_empty=allow_empty_period,
         )  # fmt: skip
-    render.output(data, fmt.value, to=chosen)
+    render.output(data, fmt.value, to=chosen, csv_style=style)
     render.wrote([output] if output is not None else [])
     if not data.rows:
         render.message(
