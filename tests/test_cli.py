@@ -399,6 +399,8 @@ def test_a_short_flag_means_one_thing_in_every_command() -> None:
 def test_help_shows_flags_as_flags_and_choices_as_choices(nexus: Run) -> None:
     helped = nexus("add-training", "--help").stdout
     assert "<bool>" not in helped
+    assert "list[str]" not in helped  # a repeatable option says what one value is
+    assert "ID_OR_NAME" in helped
     assert "--no-input" in helped
     summary = nexus("summary", "--help").stdout
     assert "<1|4|7|10>" in summary

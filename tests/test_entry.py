@@ -591,6 +591,13 @@ def test_two_processes_adding_at_once(store: Store) -> None:
         assert store.rows("PRAGMA integrity_check") == [("ok",)]
 
 
+def test_an_id_made_from_a_cyrillic_title_is_transliterated(loaded: Run) -> None:
+    result = loaded("add-training", "--no-input", "--title", "Обучение по огнестрельному оружию",
+                    "-c", "Кыргызстан", "--start", "2025-05-12", "--end", "2025-05-13")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "kg-2025-05-12-obuchenie-po-ognestrelnomu-oruzhiyu\n"
+
+
 def test_a_made_id_stays_short_whatever_the_title(loaded: Run) -> None:
     result = loaded("add-training", "--title", "Counter" + "x" * 1500, "--country", "KZ",
                     "--start", "2025-01-01", "--end", "2025-01-02", "--no-input")  # fmt: skip

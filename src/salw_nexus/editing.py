@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 COMMAND_LINE = "command line"
 SLUG_WORDS = 5  # words of the title in a made id (each at most ids.LONGEST_WORD letters)
+HARD_AND_SOFT_SIGNS = str.maketrans(dict.fromkeys("ьъЬЪ", ""))
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -127,8 +128,9 @@ def suggest_id(kind: Kind, data: Mapping[str, Any]) -> str:
     named = data.get(kind.id_words_from or "")
     if isinstance(named, list):  # items: the first one's name
         named = (named or [{}])[0].get("name", "")
-    # Transliterated: a Cyrillic title gives kz-2025-10-06-obuchenie-po-..., not "training".
-    words = ascii_words(str(named or ""))[:SLUG_WORDS]
+    # Transliterated: a Cyrillic title gives kz-2025-10-06-obuchenie-po-..., not "training";
+    # the soft and hard signs (an apostrophe in Latin letters) do not split a word.
+    words = ascii_words(str(named or "").translate(HARD_AND_SOFT_SIGNS))[:SLUG_WORDS]
     day_part = day if ISO_DAY.fullmatch(day) else ""
     return "-".join(part for part in (country, day_part, *(words or [kind.singular])) if part)
 

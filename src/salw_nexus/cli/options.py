@@ -266,6 +266,7 @@ AgenciesOption = Annotated[
     list[str] | None,
     typer.Option(
         "--agency", "-a", help="Agency represented, by id or any name; repeat for each.",
+        metavar="ID_OR_NAME",
     ),
 ]  # fmt: skip
 RecipientOption = Annotated[
@@ -276,16 +277,24 @@ RecipientOption = Annotated[
         help="The receiving agency, by id or any name.",
     ),
 ]
-AudienceOption = Annotated[list[str] | None, typer.Option("--audience", help="Repeat for each.")]
-TopicOption = Annotated[list[str] | None, typer.Option("--topic", help="Repeat for each.")]
-OrganiserOption = Annotated[list[str] | None, typer.Option("--organiser", help="Repeat for each.")]
+AudienceOption = Annotated[
+    list[str] | None, typer.Option("--audience", metavar="TEXT", help="Repeat for each.")
+]
+TopicOption = Annotated[
+    list[str] | None, typer.Option("--topic", metavar="TEXT", help="Repeat for each.")
+]
+OrganiserOption = Annotated[
+    list[str] | None, typer.Option("--organiser", metavar="TEXT", help="Repeat for each.")
+]
 RecordProjectOption = Annotated[
     str | None,
     typer.Option("--project", "-p", help="Project id (default: the store's only project)."),
 ]
 SourceOption = Annotated[
     list[str] | None,
-    typer.Option("--source", help="Id of a source (nexus sources lists them); repeat for each."),
+    typer.Option(
+        "--source", metavar="ID", help="Id of a source (nexus sources lists them); repeat for each."
+    ),
 ]
 NotesOption = Annotated[str | None, typer.Option("--notes")]
 DateOption = Annotated[str | None, typer.Option("--date", help="Day of the handover, YYYY-MM-DD.")]
@@ -294,6 +303,7 @@ ItemOption = Annotated[
     list[str] | None,
     typer.Option(
         "--item",
+        metavar="ITEM",
         # \[ : Rich (typer's help) would read "[/ CATEGORY]" as a closing markup tag.
         help='What was handed over, "NAME\\[:QTY] \\[/ CATEGORY] \\[/ VALUE CURRENCY]", e.g. '
         '"Laptop:4 / it-equipment / 5200 USD"; repeat for each.',
@@ -301,6 +311,8 @@ ItemOption = Annotated[
 ]
 OfficialOption = Annotated[
     list[str] | None,
-    typer.Option("--official", help='An official present, "NAME[:TITLE]"; repeat for each.'),
+    typer.Option(
+        "--official", metavar="NAME[:TITLE]", help="An official present; repeat for each."
+    ),
 ]
 PurposeOption = Annotated[str | None, typer.Option("--purpose")]
