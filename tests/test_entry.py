@@ -61,7 +61,10 @@ def test_add_training_from_flags(loaded: Run) -> None:
 
 def test_generated_ids_are_unique(loaded: Run) -> None:
     first = loaded(*TRAINING).stdout.strip()
-    second = loaded(*TRAINING).stdout.strip()
+    again = loaded(*TRAINING)  # the same training twice: said, not made -2 without a word
+    assert again.exit_code == 1
+    assert f"a training like this one is recorded already: {first}:" in again.stderr
+    second = loaded(*TRAINING, "--allow-duplicate").stdout.strip()
     assert second == first + "-2"
 
 
@@ -439,6 +442,9 @@ def test_prompts_with_every_one_answered(seeded: Path) -> None:
     child.expect(r"Audience \(several: separate with ;\) \(Enter: not known\): ")
     child.sendline("investigators; prosecutors")
     child.expect("sources in the store: ")
+    child.expect(r"Source ids \(several: separate with ;\) \(Enter: not known\): ")
+    child.sendline("unodc-2022; unodc-2022-kg-kz-trainings")
+    child.expect("--source: no source has the id 'unodc-2022'")  # asked again at once
     child.expect(r"Source ids \(several: separate with ;\) \(Enter: not known\): ")
     child.sendline("unodc-2022-kg-kz-trainings")
     child.expect(r"Save this training\? \[Y/n\]: ")

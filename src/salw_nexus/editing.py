@@ -154,15 +154,15 @@ def add_record(
     recorded (``duplicates.py``) unless ``allow_duplicate``."""
     from .duplicates import LikelyDuplicate, likely_duplicates
 
-    if not allow_duplicate:
-        found = likely_duplicates(session, record=record)
-        if found:
-            raise LikelyDuplicate(of_record(record).singular, found)
     if id_made:
         record = record.model_copy(update={"id": unique_id(session, base=record.id)})
     taken = kinds_with_id(session, record_id=record.id)
     if taken:
         raise DuplicateIdError(record.id, taken[0].singular)
+    if not allow_duplicate:
+        found = likely_duplicates(session, record=record)
+        if found:
+            raise LikelyDuplicate(of_record(record).singular, found)
     if record.project is None:
         record = record.model_copy(update={PROJECT_FIELD: only_project(session)})
     made = _write_one(session, record)

@@ -231,10 +231,9 @@ def prompt_reported(kind: Kind, data: dict[str, Any], db_option: str | None) -> 
             if agencies:
                 data[name] = agencies
             continue
-        if name == "sources":
-            known = _known_sources(db_option)
-            if known:
-                render.message(f"sources in the store: {', '.join(known)}")
+        known = _known_sources(db_option) if name == "sources" else []
+        if known:
+            render.message(f"sources in the store: {', '.join(known)}")
         while True:
             answer = typer.prompt(QUESTIONS[name] + SKIP, default="", show_default=False).strip()
             if not answer:
@@ -242,9 +241,12 @@ def prompt_reported(kind: Kind, data: dict[str, Any], db_option: str | None) -> 
             value: Any = answer
             if name in NUMBERS:
                 value = int(answer) if answer.isdigit() else answer
-            elif name not in NUMBERS:
+            else:
                 value = [part.strip() for part in answer.split(";") if part.strip()]
             problem = check_field(kind.model, data, name, value)
+            unknown = [v for v in value if v not in known] if name == "sources" else []
+            if problem is None and unknown:  # asked again now, not refused after every answer
+                problem = f"no source has the id {unknown[0]!r} (nexus sources lists them)"
             if problem is None:
                 data[name] = value
                 break
