@@ -51,12 +51,13 @@ LANGUAGES = ("ru", "kk", "ky", "tg", "tk", "uz")
 OTHER_NAMES: dict[str, str] = {
     "Kirgizia": "KG", "Kirghizia": "KG", "Kirgizstan": "KG", "Kirghizstan": "KG",
     "Kyrgyzia": "KG", "Qyrgyzstan": "KG", "Кыргызстан": "KG", "Кыргызская Республика": "KG",
+    "Кыргыз Республикасы": "KG",
     "Kazakstan": "KZ", "Qazaqstan": "KZ", "Qazaqstan Respublikasy": "KZ",
     "Республика Казахстан": "KZ",
     "Tadjikistan": "TJ", "Tadzhikistan": "TJ", "Tojikiston": "TJ", "Республика Таджикистан": "TJ",
     "Turkmenia": "TM", "Turkmeniya": "TM", "Туркмения": "TM", "Türkmenistan": "TM",
     "Uzbekiston": "UZ", "Ozbekiston": "UZ", "O'zbekiston": "UZ", "Ўзбекистон": "UZ",
-    "Özbekistan": "UZ", "Республика Узбекистан": "UZ",
+    "Özbekistan": "UZ", "Республика Узбекистан": "UZ", "O'zbekiston Respublikasi": "UZ",
 }  # fmt: skip
 _APOSTROPHES = str.maketrans(dict.fromkeys("ʻʼ’‘`´", "'"))
 
