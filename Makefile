@@ -32,10 +32,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The suite on every core (pytest-xdist): each test has its own store and home directory.
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # The same suite on PostgreSQL: NEXUS_TEST_DATABASE_URL=postgresql+psycopg://USER:PASS@HOST/DB
+# In one process: the tests share the one database, emptied for each test.
 test-postgres: install
 	@test -n "$(NEXUS_TEST_DATABASE_URL)" || { echo "set NEXUS_TEST_DATABASE_URL"; exit 2; }
 	NEXUS_TEST_DATABASE_URL='$(NEXUS_TEST_DATABASE_URL)' $(BIN)/pytest -q

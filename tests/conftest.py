@@ -47,6 +47,16 @@ settings.register_profile("ci", _SHARED, derandomize=True)
 settings.register_profile("explore", _SHARED, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The PostgreSQL suite shares one database, emptied for each test: one process only."""
+    if TEST_DATABASE_URL and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "NEXUS_TEST_DATABASE_URL: the PostgreSQL suite runs in one process (no -n); "
+            "use make test-postgres"
+        )
+
+
 sqlite_only = pytest.mark.skipif(
     TEST_DATABASE_URL is not None, reason="about SQLite files; this run is on PostgreSQL"
 )

@@ -12,15 +12,18 @@ once a test gives them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -65,25 +68,31 @@ def _download_sdist(folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def iati_standard(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The IATI Standard folder (``2-03/schemas``, ``2-03/codelists``, ...) of pyIATI 0.4.1,
-    downloaded once (checked against its SHA-256) and cached between runs."""
+    downloaded once (checked against its SHA-256) and cached between runs.
+
+    Test processes run side by side (pytest-xdist) and may all find the cache empty: each
+    works in a folder of its own and renames its result into place, the first one winning.
+    """
     cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
     folder = cache.mkdir("pyiati-0.4.1") if cache else tmp_path_factory.mktemp("pyiati")
     standard = folder / "standard"
     if (standard / "2-03" / "schemas" / "iati-activities-schema.xsd").exists():
         return standard
-    archive = folder / f"{PYIATI}.tar.gz"
-    if not archive.exists():
-        archive = _download_sdist(folder)
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    assert digest == PYIATI_SHA256, f"{archive} is not pyIATI 0.4.1's sdist ({digest})"
-    unpacked = folder / "unpacked"
-    shutil.rmtree(unpacked, ignore_errors=True)
-    with tarfile.open(archive) as sdist:
-        members = [m for m in sdist.getmembers()
-                   if m.name.startswith(STANDARD_IN_SDIST) and (m.isfile() or m.isdir())]  # fmt: skip
-        sdist.extractall(unpacked, members=members)
-    shutil.rmtree(standard, ignore_errors=True)
-    (unpacked / STANDARD_IN_SDIST).rename(standard)
+    own = Path(tempfile.mkdtemp(dir=folder, prefix="working-"))
+    try:
+        archive = folder / f"{PYIATI}.tar.gz"
+        if not archive.exists():
+            os.replace(_download_sdist(own), archive)
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        assert digest == PYIATI_SHA256, f"{archive} is not pyIATI 0.4.1's sdist ({digest})"
+        with tarfile.open(archive) as sdist:
+            members = [m for m in sdist.getmembers()
+                       if m.name.startswith(STANDARD_IN_SDIST) and (m.isfile() or m.isdir())]  # fmt: skip
+            sdist.extractall(own, members=members, filter="data")
+        with contextlib.suppress(OSError):  # another process put its copy there first
+            (own / STANDARD_IN_SDIST).rename(standard)
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
     return standard
 
 

@@ -82,7 +82,10 @@ def test_no_bar_when_output_is_not_a_terminal(tmp_path: Path, big_file: Path) ->
 
 
 def test_short_work_shows_no_bar_even_on_a_terminal(tmp_path: Path) -> None:
-    env = {**os.environ, "NEXUS_DB": str(tmp_path / "seed.db"), "COLUMNS": "100"}
+    # Work shorter than the delay: an hour's delay makes the seed's load short on any
+    # machine, however busy (the default second was not, on a loaded CI box).
+    env = {**os.environ, "NEXUS_DB": str(tmp_path / "seed.db"), "COLUMNS": "100",
+           "NEXUS_PROGRESS_DELAY": "3600"}  # fmt: skip
     child = pexpect.spawn(str(NEXUS_SCRIPT), ["load"], env=env, encoding="utf-8", timeout=60)
     child.expect(pexpect.EOF)
     child.close()
