@@ -57,7 +57,7 @@ def likely_duplicates(session: Session, *, record: Any) -> list[str]:
         return [
             f"{row.id}: {row.title} ({row.start} to {row.end})"
             for row in rows
-            if row.id != record.id and _alike(row.title, record.title)
+            if _alike(row.title, record.title)  # a new record: none of these is itself
         ]
     if kind is DELIVERIES:
         return _same_handover(session, record)
@@ -82,7 +82,6 @@ def _same_handover(session: Session, record: Any) -> list[str]:
     return [
         f"{row.id}: to {row.name} on {row.date}"
         for row in rows
-        if row.id != record.id
-        and given
+        if given
         in {search_key(n) for n in (row.agency, row.name, *row.names.values(), *row.aliases)}
     ]

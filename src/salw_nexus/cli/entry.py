@@ -240,7 +240,8 @@ def prompt_reported(kind: Kind, data: dict[str, Any], db_option: str | None) -> 
                 break
             value: Any = answer
             if name in NUMBERS:
-                value = int(answer) if answer.isdigit() else answer
+                # isascii: "²" is a digit to isdigit() but no number to int()
+                value = int(answer) if answer.isascii() and answer.isdigit() else answer
             else:
                 value = [part.strip() for part in answer.split(";") if part.strip()]
             problem = check_field(kind.model, data, name, value)
